@@ -1,0 +1,81 @@
+# winkube.node — set-up, tests and demo. `make help` lists the targets.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.winkube-setup
+COLL_LINK := .collections/ansible_collections/winkube/node
+# ansible-test needs the collection under an ansible_collections/winkube/node path.
+SANITY_ROOT := build/sanity/ansible_collections/winkube/node
+PS_FILES := $(shell git ls-files '*.ps1' '*.psm1' '*.psd1' 2>/dev/null)
+
+.PHONY: help setup test lint unit sanity pslint build-collection ee changelog-lint demo clean
+
+help:  ## Show the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
+
+setup: $(STAMP) $(COLL_LINK)  ## Create .venv with every dependency and link this checkout as winkube.node
+
+$(STAMP): test-requirements.txt
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r test-requirements.txt
+	@touch $@
+
+$(COLL_LINK):
+	@mkdir -p $(dir $@)
+	@ln -sfn ../../.. $@
+
+test: setup  ## Set up if needed, then run everything CI checks
+	$(MAKE) --no-print-directory lint
+	$(MAKE) --no-print-directory unit
+
+unit: setup  ## Run the pytest suites (unit, simulator, integration)
+	@set +e; $(BIN)/python -m pytest -q tests; rc=$$?; set -e; \
+	  if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing on purpose" >&2; exit 1; fi; \
+	  exit $$rc
+
+lint: setup  ## ruff, yamllint, ansible-lint (production), changelog lint, build, sanity, PowerShell parse
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/yamllint -s .
+	$(MAKE) --no-print-directory pslint
+	$(MAKE) --no-print-directory changelog-lint
+	$(BIN)/ansible-lint --profile production
+	$(MAKE) --no-print-directory build-collection
+	$(MAKE) --no-print-directory sanity
+
+pslint: setup  ## Parse every shipped .ps1/.psm1 with tree-sitter-powershell
+	$(BIN)/python tools/ps_syntax_check.py $(PS_FILES)
+
+changelog-lint: setup
+	$(BIN)/antsibull-changelog lint
+
+build-collection: setup  ## Build the collection tarball into build/
+	@mkdir -p build
+	$(BIN)/ansible-galaxy collection build --force --output-path build .
+
+sanity: setup  ## ansible-test sanity (Python and YAML tests) on a copy under ansible_collections/
+	@rm -rf build/sanity && mkdir -p $(SANITY_ROOT)
+	@git ls-files -co --exclude-standard -z | xargs -0 -I{} cp --parents {} $(SANITY_ROOT)/ 2>/dev/null || true
+	@$(BIN)/python tools/ansible_test_pip_cache.py
+	cd $(SANITY_ROOT) && git init -q && git add -A && \
+	  PATH="$(CURDIR)/$(BIN):$$PATH" $(CURDIR)/$(BIN)/ansible-test sanity --color no --python $$($(BIN)/python -c 'import sys;print("%d.%d"%sys.version_info[:2])') \
+	    --requirements --test compile --test import --test pep8 --test pylint --test yamllint \
+	    --test validate-modules --test ansible-doc --test action-plugin-docs --test changelog \
+	    --test runtime-metadata --test empty-init --test line-endings --test no-smart-quotes \
+	    --test shebang --test symlinks --test use-compat-six --test replace-urlopen \
+	    --test use-argspec-type-path --test no-assert --test future-import-boilerplate \
+	    --test metaclass-boilerplate --test no-unicode-literals --test ignores 2>&1 | grep -v '^WARNING: Location' 
+
+ee: setup  ## Render the execution-environment build context into build/ee
+	$(BIN)/ansible-builder create -f execution-environment.yml --context build/ee
+
+demo: setup  ## Provision simulated Windows nodes end to end (the main job)
+	@echo "The demo needs the roles (issues 4 and 5); not available yet." >&2; exit 1
+
+clean:  ## Remove build output (keeps .venv)
+	rm -rf build .collections
