@@ -2,6 +2,10 @@
 
 No machine that builds this collection has pwsh, so ansible-test's pslint is skipped there; this
 check is what stops a broken ``.ps1``/``.psm1`` from shipping. With no files it says so and passes.
+
+Known grammar gap (tree-sitter-powershell 0.26): a comma list of *bare words* as a command
+argument (``Select-Object Name, Length``) is reported as an error although PowerShell accepts it;
+quote the words (``Select-Object -Property 'Name', 'Length'``), which is clearer anyway.
 """
 
 from __future__ import annotations

@@ -1,0 +1,163 @@
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Filters exposing the winkube.node knowledge base to playbooks.
+
+Each filter is a thin wrapper: it parses its arguments with the knowledge modules in
+``plugins/module_utils`` and converts the result into plain dicts, lists and strings.
+Every ValueError from the knowledge base becomes an AnsibleFilterError that names the filter.
+Documentation: one ``<filter>.yml`` sidecar per filter in this directory.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any, Callable, Dict, Optional
+
+from ansible.errors import AnsibleFilterError
+from ansible_collections.winkube.node.plugins.module_utils import containerd as _containerd
+from ansible_collections.winkube.node.plugins.module_utils import downloads as _downloads
+from ansible_collections.winkube.node.plugins.module_utils import images as _images
+from ansible_collections.winkube.node.plugins.module_utils import join as _join
+from ansible_collections.winkube.node.plugins.module_utils import kubernetes as _kubernetes
+from ansible_collections.winkube.node.plugins.module_utils import pause as _pause
+from ansible_collections.winkube.node.plugins.module_utils import windows as _windows
+from ansible_collections.winkube.node.plugins.module_utils.versions import parse_version
+
+
+def _filter(name: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Turn the knowledge base's ValueError into AnsibleFilterError prefixed with the filter's name."""
+
+    def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(func)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return func(*args, **kwargs)
+            except ValueError as exc:
+                raise AnsibleFilterError(f"winkube.node.{name}: {exc}") from exc
+
+        return wrapper
+
+    return decorate
+
+
+def _text(value: Any, what: str) -> str:
+    if not isinstance(value, str):
+        raise ValueError(f"{what} must be a string, got {type(value).__name__}")
+    return value
+
+
+@_filter("windows_release")
+def windows_release(version: Any, channel: Optional[str] = None) -> Dict[str, Any]:
+    """Classify a Windows Server version or build."""
+    parsed = _windows.parse_windows_version(version, "Windows version")
+    release = _windows.release_for_build(parsed.build, channel)
+    current = _kubernetes.CURRENT_KUBERNETES
+    return {
+        "build": parsed.build,
+        "revision": parsed.revision,
+        "os_version": parsed.os_version,
+        "windows_build_label": parsed.node_label,
+        "id": release.id,
+        "name": release.name,
+        "channel": release.channel,
+        "release": release.release,
+        "version_tag": release.version_tag,
+        "host_only": release.host_only,
+        "image_build": release.image_build,
+        "image_tags": {repo: list(tags) for repo, tags in release.image_tags},
+        "lifecycle": {
+            "availability": release.availability,
+            "mainstream_end": release.mainstream_end,
+            "extended_end": release.extended_end,
+        },
+        "status": release.status,
+        "source": release.source,
+        "shares_build_with": list(_windows.shares_build_with(release)),
+        "kubernetes_supported": _kubernetes.windows_supported(release, current),
+        "kubernetes_version": current.minor_text,
+        "supported_kubernetes_minors": [
+            f"1.{minor}"
+            for row in _kubernetes.WINDOWS_SUPPORT
+            if release.id in row.releases
+            for minor in range(row.first_minor, row.last_minor + 1)
+        ],
+    }
+
+
+@_filter("image_compatible")
+def image_compatible(
+    host_version: Any, image_os_version: Any, isolation: str = "process", containerd_version: Any = None
+) -> Dict[str, Any]:
+    """Whether an image build runs on a host build with the given isolation."""
+    containerd = None if containerd_version is None else parse_version(containerd_version, "containerd_version")
+    result = _images.image_compatible(host_version, image_os_version, isolation, containerd)
+    return {"compatible": result.compatible, "reason": result.reason}
+
+
+@_filter("version_skew")
+def version_skew(component_version: Any, apiserver_version: Any, component: Any) -> Dict[str, Any]:
+    """Check a component's version against kube-apiserver's with the upstream skew policy."""
+    name = _text(component, "component")
+    if name not in _kubernetes.SKEW_COMPONENTS:
+        raise ValueError(f"unknown component {name!r}; accepted: {', '.join(_kubernetes.SKEW_COMPONENTS)}")
+    result = _kubernetes.check_skew(
+        name,
+        parse_version(component_version, f"{name} version"),
+        parse_version(apiserver_version, "kube-apiserver version"),
+    )
+    return {"ok": result.ok, "reason": result.reason}
+
+
+@_filter("containerd_supported")
+def containerd_supported(containerd_version: Any, kubernetes_version: Any) -> Dict[str, Any]:
+    """Whether a containerd release is accepted for a Kubernetes minor (containerd RELEASES.md)."""
+    result = _containerd.containerd_supported(
+        parse_version(containerd_version, "containerd version", require_patch=True),
+        parse_version(kubernetes_version, "Kubernetes version"),
+    )
+    return {"ok": result.ok, "reason": result.reason, "minimum": [str(v) for v in result.minimum]}
+
+
+@_filter("pause_image")
+def pause_image(kubernetes_version: Any, profile: Any = "production") -> str:
+    """The Windows pause image reference for a profile."""
+    kubernetes = parse_version(kubernetes_version, "Kubernetes version")
+    _kubernetes.support_row(kubernetes)  # a Kubernetes minor the collection knows, or an error
+    return _pause.pause_image_for_profile(profile)
+
+
+@_filter("kubeadm_join")
+def kubeadm_join(join_command: Any) -> Dict[str, Any]:
+    """Parse ``kubeadm token create --print-join-command`` output."""
+    parsed = _join.parse_join_command(join_command)
+    return {
+        "api_server_endpoint": parsed.api_server_endpoint,
+        "token": parsed.token,
+        "ca_cert_hashes": list(parsed.ca_cert_hashes),
+        "control_plane": parsed.control_plane,
+    }
+
+
+@_filter("kube_binary_url")
+def kube_binary_url(component: Any, version: Any, arch: Any = "amd64", base_url: Any = None) -> Dict[str, Any]:
+    """Download URL and checksum URL of a Kubernetes Windows binary."""
+    name = _text(component, "component")
+    if name not in _downloads.KUBE_COMPONENTS:
+        raise ValueError(f"unknown component {name!r}; accepted: {', '.join(_downloads.KUBE_COMPONENTS)}")
+    parsed = parse_version(version, f"{name} version", require_patch=True)
+    result = _downloads.kube_binary_url(name, parsed, _text(arch, "arch"), base_url)
+    return {"url": result.url, "checksum_url": result.checksum_url}
+
+
+class FilterModule:
+    """winkube.node filters."""
+
+    def filters(self) -> Dict[str, Callable[..., Any]]:
+        return {
+            "windows_release": windows_release,
+            "image_compatible": image_compatible,
+            "version_skew": version_skew,
+            "containerd_supported": containerd_supported,
+            "pause_image": pause_image,
+            "kubeadm_join": kubeadm_join,
+            "kube_binary_url": kube_binary_url,
+        }
