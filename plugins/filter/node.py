@@ -18,6 +18,7 @@ from ansible_collections.winkube.node.plugins.module_utils import downloads as _
 from ansible_collections.winkube.node.plugins.module_utils import images as _images
 from ansible_collections.winkube.node.plugins.module_utils import join as _join
 from ansible_collections.winkube.node.plugins.module_utils import kubernetes as _kubernetes
+from ansible_collections.winkube.node.plugins.module_utils import node_facts as _node_facts
 from ansible_collections.winkube.node.plugins.module_utils import pause as _pause
 from ansible_collections.winkube.node.plugins.module_utils import windows as _windows
 from ansible_collections.winkube.node.plugins.module_utils.versions import parse_version
@@ -49,38 +50,7 @@ def _text(value: Any, what: str) -> str:
 def windows_release(version: Any, channel: Optional[str] = None) -> Dict[str, Any]:
     """Classify a Windows Server version or build."""
     parsed = _windows.parse_windows_version(version, "Windows version")
-    release = _windows.release_for_build(parsed.build, channel)
-    current = _kubernetes.CURRENT_KUBERNETES
-    return {
-        "build": parsed.build,
-        "revision": parsed.revision,
-        "os_version": parsed.os_version,
-        "windows_build_label": parsed.node_label,
-        "id": release.id,
-        "name": release.name,
-        "channel": release.channel,
-        "release": release.release,
-        "version_tag": release.version_tag,
-        "host_only": release.host_only,
-        "image_build": release.image_build,
-        "image_tags": {repo: list(tags) for repo, tags in release.image_tags},
-        "lifecycle": {
-            "availability": release.availability,
-            "mainstream_end": release.mainstream_end,
-            "extended_end": release.extended_end,
-        },
-        "status": release.status,
-        "source": release.source,
-        "shares_build_with": list(_windows.shares_build_with(release)),
-        "kubernetes_supported": _kubernetes.windows_supported(release, current),
-        "kubernetes_version": current.minor_text,
-        "supported_kubernetes_minors": [
-            f"1.{minor}"
-            for row in _kubernetes.WINDOWS_SUPPORT
-            if release.id in row.releases
-            for minor in range(row.first_minor, row.last_minor + 1)
-        ],
-    }
+    return _node_facts.release_info(parsed, channel)
 
 
 @_filter("image_compatible")
