@@ -7,6 +7,7 @@ Abbreviation: CD = containerd/containerd.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, timedelta
 from typing import Dict, Optional, Tuple
 
 from ansible_collections.winkube.node.plugins.module_utils.versions import (
@@ -137,6 +138,47 @@ def newest_containerd_for(kubernetes: Version) -> Version:
     if not accepted:
         raise ValueError(f"no known containerd release is accepted for Kubernetes {kubernetes.minor_text}")
     return max(accepted, key=Version.key)
+
+
+# ---------------------------------------------------------------------------------------------
+# Release-line lifecycle (domain facts 4a, "containerd lifecycle")
+
+
+@dataclass(frozen=True)
+class LineLifecycle:
+    """End of life of one containerd release line: ``YYYY-MM-DD``, or ``YYYY-MM`` when upstream names a month."""
+
+    line: Tuple[int, int]
+    end_of_life: str
+    note: str
+    source: str
+
+
+_RELEASES_MD_LIFECYCLE = "CD RELEASES.md HEAD (release lifecycle table)"
+CONTAINERD_LIFECYCLE: Tuple[LineLifecycle, ...] = (
+    LineLifecycle((1, 6), "2025-08-23", "end of life", _RELEASES_MD_LIFECYCLE),
+    LineLifecycle((1, 7), "2026-09", "LTS, extended (upstream names the month only)", _RELEASES_MD_LIFECYCLE),
+    LineLifecycle((2, 0), "2027-03", "LTS (upstream names the month only)", _RELEASES_MD_LIFECYCLE),
+    LineLifecycle((2, 1), "2026-07-03", "end of life", _RELEASES_MD_LIFECYCLE),
+    LineLifecycle((2, 2), "2026-11-06", "active until then", _RELEASES_MD_LIFECYCLE),
+    LineLifecycle((2, 3), "2028-04-30", "LTS", _RELEASES_MD_LIFECYCLE),
+)
+_LIFECYCLE_BY_LINE: Dict[Tuple[int, int], LineLifecycle] = {row.line: row for row in CONTAINERD_LIFECYCLE}
+
+
+def line_lifecycle(containerd: Version) -> Optional[LineLifecycle]:
+    """The lifecycle row of ``containerd``'s release line, None when the reference has none."""
+    return _LIFECYCLE_BY_LINE.get(containerd.minor_line)
+
+
+def end_of_life_date(row: LineLifecycle) -> date:
+    """The last supported day; a month-only end (``2026-09``) counts as the last day of that month."""
+    parts = [int(p) for p in row.end_of_life.split("-")]
+    if len(parts) == 3:
+        return date(parts[0], parts[1], parts[2])
+    year, month = parts
+    first_of_next = date(year + month // 12, month % 12 + 1, 1)
+    return first_of_next - timedelta(days=1)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -7,7 +7,7 @@ Abbreviation: KW = kubernetes/website.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Tuple
+from typing import Dict, Tuple
 
 from ansible_collections.winkube.node.plugins.module_utils.versions import Version, parse_version
 from ansible_collections.winkube.node.plugins.module_utils.windows import WindowsRelease
@@ -80,6 +80,30 @@ WINDOWS_SUPPORT: Tuple[WindowsSupportRow, ...] = (
 # "Current Kubernetes" for support questions: the newest minor the table knows.
 CURRENT_KUBERNETES = Version(1, WINDOWS_SUPPORT[-1].last_minor)
 OLDEST_KNOWN_KUBERNETES = Version(1, WINDOWS_SUPPORT[0].first_minor)
+
+# Where kubeadm and kubelet put their files on a Windows node. kubeadm's constants are Linux-style
+# (/etc/kubernetes, /var/lib/kubelet) and Go resolves them against the current drive, so they land on
+# C: (kubeadm's preflight prints \etc\kubernetes\kubelet.conf; website issue #38334). File list: what
+# kubeadm join writes and a cleanup script removes; pki link and log dir: sig-windows-tools
+# PrepareNode.ps1 (kubelet resolves config.yaml's non-absolute clientCAFile /etc/kubernetes/pki/ca.crt
+# under its root dir, hence the link). bin_dir is the sig-windows-tools convention (C:\k\kubelet.exe
+# run by StartKubelet.ps1), a choice this collection follows, not something kubelet requires.
+# Source: windows ground truth section 5.2.
+WINDOWS_NODE_PATHS: Dict[str, str] = {
+    "bin_dir": r"C:\k",
+    "kubernetes_dir": r"C:\etc\kubernetes",
+    "pki_dir": r"C:\etc\kubernetes\pki",
+    "manifests_dir": r"C:\etc\kubernetes\manifests",
+    "ca_cert": r"C:\etc\kubernetes\pki\ca.crt",
+    "kubelet_conf": r"C:\etc\kubernetes\kubelet.conf",
+    "bootstrap_kubelet_conf": r"C:\etc\kubernetes\bootstrap-kubelet.conf",
+    "kubelet_dir": r"C:\var\lib\kubelet",
+    "kubelet_config": r"C:\var\lib\kubelet\config.yaml",
+    "kubeadm_flags_env": r"C:\var\lib\kubelet\kubeadm-flags.env",
+    "kubelet_cert_dir": r"C:\var\lib\kubelet\pki",
+    "kubelet_pki_link": r"C:\var\lib\kubelet\etc\kubernetes\pki",
+    "kubelet_log_dir": r"C:\var\log\kubelet",
+}
 
 SKEW_COMPONENTS = ("kubelet", "kube-proxy", "kubeadm", "kubectl")
 _SKEW_POLICY = "KW content/en/releases/version-skew-policy.md"

@@ -82,6 +82,47 @@ def pause_windows_variants(tag: str) -> PauseVariants:
         ) from None
 
 
+UPSTREAM_PAUSE_REPOSITORY = "registry.k8s.io/pause"
+MICROSOFT_PAUSE_REPOSITORY = "mcr.microsoft.com/oss/kubernetes/pause"
+# Tags known to exist under Microsoft's oss path (domain facts 5c, partial: third-party usage). The
+# newer oss/v2 path and suffixed tags such as 3.6-hotfix.20220114 have no variant data here.
+MICROSOFT_PAUSE_TAGS = ("3.6", "3.9")
+
+
+def pause_image_variants(image: str) -> PauseVariants:
+    """The Windows variants of a pause image reference, or a ValueError saying why they are unknown.
+
+    registry.k8s.io/pause:<tag> uses the table above. Modelling decision for
+    mcr.microsoft.com/oss/kubernetes/pause:<tag>: Microsoft's image is "built from the same source as
+    the Kubernetes maintained image" with Authenticode-signed Windows binaries (PAUSE_SOURCE), so a tag
+    known to exist there is given the Windows variants of the registry.k8s.io tag of the same name.
+    Anything else (other registries or mirrors' names, digests, untagged or unknown tags) is not guessed.
+    """
+    if not isinstance(image, str) or not image.strip():
+        raise ValueError(f"pause image {image!r} is not an image reference")
+    reference = image.strip()
+    if "@" in reference:
+        raise ValueError(f"pause image {reference} is pinned by digest; the variants behind a digest are not known")
+    slash = reference.rfind("/")
+    repository, colon, tag = reference.rpartition(":")
+    if not colon or repository.rfind("/") != slash:
+        # No ':' in the last path component: an untagged reference (":latest" implied) or a registry port.
+        raise ValueError(f"pause image {reference} has no tag; variant data exists only for tagged pause images")
+    if repository == UPSTREAM_PAUSE_REPOSITORY and tag in _VARIANTS_BY_TAG:
+        return _VARIANTS_BY_TAG[tag]
+    if repository == MICROSOFT_PAUSE_REPOSITORY and tag in MICROSOFT_PAUSE_TAGS:
+        upstream = _VARIANTS_BY_TAG[tag]
+        return PauseVariants(
+            tag,
+            upstream.windows,
+            f"modelled: same variants as {UPSTREAM_PAUSE_REPOSITORY}:{tag} ({upstream.status})",
+            f"{PAUSE_SOURCE} (same source); {upstream.source}",
+        )
+    known = [f"{UPSTREAM_PAUSE_REPOSITORY}:{t}" for t in _VARIANTS_BY_TAG]
+    known += [f"{MICROSOFT_PAUSE_REPOSITORY}:{t}" for t in MICROSOFT_PAUSE_TAGS]
+    raise ValueError(f"no Windows variant data for {reference}; known: {', '.join(known)}")
+
+
 @dataclass(frozen=True)
 class KubeadmPause:
     """kubeadm's default pause tag for a range of Kubernetes minors (domain facts 5a)."""

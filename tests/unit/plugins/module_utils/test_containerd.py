@@ -1,14 +1,20 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 from ansible_collections.winkube.node.plugins.module_utils.containerd import (
+    CONTAINERD_LIFECYCLE,
     DEFAULT_SANDBOX_IMAGE,
     KNOWN_CONTAINERD_RELEASES,
     KUBERNETES_CONTAINERD,
     WINDOWS_DEFAULT_PATHS,
+    LineLifecycle,
     config_schema,
     containerd_supported,
+    end_of_life_date,
+    line_lifecycle,
     newest_containerd_for,
     release_tarball,
 )
@@ -132,3 +138,29 @@ def test_windows_defaults() -> None:
     assert WINDOWS_DEFAULT_PATHS["config"] == r"C:\Program Files\containerd\config.toml"
     assert WINDOWS_DEFAULT_PATHS["grpc_address"] == r"\\.\pipe\containerd-containerd"
     assert DEFAULT_SANDBOX_IMAGE[(2, 3)] == "registry.k8s.io/pause:3.10.2"
+
+
+@pytest.mark.parametrize(
+    ("containerd", "end"),
+    [
+        ("1.6.39", date(2025, 8, 23)),
+        ("1.7.28", date(2026, 9, 30)),  # upstream says "Sept 2026": the whole month counts
+        ("2.0.6", date(2027, 3, 31)),
+        ("2.1.5", date(2026, 7, 3)),
+        ("2.2.3", date(2026, 11, 6)),
+        ("2.3.5", date(2028, 4, 30)),
+    ],
+)
+def test_line_lifecycle(containerd: str, end: date) -> None:
+    row = line_lifecycle(v(containerd))
+    assert row is not None
+    assert end_of_life_date(row) == end
+    assert row.source
+
+
+def test_line_lifecycle_unknown_line_and_december() -> None:
+    assert line_lifecycle(v("1.5.18")) is None
+    assert line_lifecycle(v("2.4.0")) is None
+    december = LineLifecycle((9, 9), "2030-12", "test row", "test")
+    assert end_of_life_date(december) == date(2030, 12, 31)
+    assert [row.line for row in CONTAINERD_LIFECYCLE] == sorted(row.line for row in CONTAINERD_LIFECYCLE)

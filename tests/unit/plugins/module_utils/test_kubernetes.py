@@ -5,6 +5,7 @@ import pytest
 from ansible_collections.winkube.node.plugins.module_utils.kubernetes import (
     CURRENT_KUBERNETES,
     DEFAULT_KUBERNETES_VERSION,
+    WINDOWS_NODE_PATHS,
     WINDOWS_SUPPORT,
     check_kube_proxy_kubelet_skew,
     check_kubeadm_kubelet_skew,
@@ -147,3 +148,15 @@ def test_kube_proxy_kubelet_skew(kube_proxy: str, kubelet: str, ok: bool) -> Non
 )
 def test_kubeadm_kubelet_skew(kubeadm: str, kubelet: str, ok: bool) -> None:
     assert check_kubeadm_kubelet_skew(v(kubeadm), v(kubelet)).ok is ok
+
+
+def test_windows_node_paths_are_kubeadm_constants_on_the_system_drive() -> None:
+    # kubeadm's /etc/kubernetes and /var/lib/kubelet resolve against C: (windows ground truth 5.2).
+    assert WINDOWS_NODE_PATHS["kubelet_conf"] == r"C:\etc\kubernetes\kubelet.conf"
+    assert WINDOWS_NODE_PATHS["bootstrap_kubelet_conf"] == r"C:\etc\kubernetes\bootstrap-kubelet.conf"
+    assert WINDOWS_NODE_PATHS["kubeadm_flags_env"] == r"C:\var\lib\kubelet\kubeadm-flags.env"
+    assert WINDOWS_NODE_PATHS["kubelet_cert_dir"] == r"C:\var\lib\kubelet\pki"
+    assert all(path.startswith("C:\\") and "/" not in path for path in WINDOWS_NODE_PATHS.values())
+    # Files live under their directories.
+    assert WINDOWS_NODE_PATHS["ca_cert"].startswith(WINDOWS_NODE_PATHS["pki_dir"] + "\\")
+    assert WINDOWS_NODE_PATHS["kubelet_config"].startswith(WINDOWS_NODE_PATHS["kubelet_dir"] + "\\")
