@@ -129,8 +129,20 @@ class Service:
     username: str = "LocalSystem"
     description: str = ""
     dependencies: list[str] = dataclasses.field(default_factory=list)
+    # [{"type": "none" | "reboot" | "restart" | "run_command", "delay_ms": 15000}, ...] in SCM order
     failure_actions: list[dict[str, Any]] = dataclasses.field(default_factory=list)
     failure_reset_period: int = 0
+    # More SCM configuration (QueryServiceConfig/QueryServiceConfig2), as win_service/win_service_info
+    # report and set it; the defaults are what a service created by New-Service/sc.exe gets.
+    failure_command: str | None = None
+    failure_reboot_msg: str | None = None
+    failure_actions_on_non_crash_failure: bool = False
+    error_control: str = "normal"  # critical | ignore | normal | severe
+    load_order_group: str = ""
+    desktop_interact: bool = False
+    sid_info: str = "none"  # none | restricted | unrestricted
+    required_privileges: list[str] = dataclasses.field(default_factory=list)
+    pre_shutdown_timeout_ms: int = 10000  # the default since Windows 10 1703 / Server 2019
     environment: dict[str, str] = dataclasses.field(default_factory=dict)
     service_type: str = "win32_own_process"
     exit_code: int = 0
@@ -224,6 +236,7 @@ class WindowsHost:
         self.files: dict[str, FileEntry] = {}
         self.registry: dict[str, dict[str, tuple[str, Any]]] = {}  # key path lower → {value name lower: (type, data)}
         self.registry_case: dict[str, str] = {}  # key path lower → key path as created
+        self.registry_value_case: dict[str, dict[str, str]] = {}  # key path lower → {value lower: as created}
         self.services: dict[str, Service] = {}
         self.features: dict[str, Feature] = {}
         self.env_machine: dict[str, str] = {}
@@ -460,10 +473,27 @@ class WindowsHost:
         self.create_reg_key(key)
         values = self.registry[key.lower()]
         new = (vtype, data)
+        self.registry_value_case.setdefault(key.lower(), {}).setdefault(name.lower(), name)
         if values.get(name.lower()) == new:
             return False
         values[name.lower()] = new
         return True
+
+    def reg_values(self, path: str) -> dict[str, tuple[str, Any]]:
+        """The values of a key under the names they were created with ({} for a missing key)."""
+        key = self._reg_key(path).lower()
+        case = self.registry_value_case.get(key, {})
+        return {case.get(n, n): v for n, v in self.registry.get(key, {}).items()}
+
+    def reg_subkeys(self, path: str) -> list[str]:
+        """Names of the direct sub keys of a key, as created."""
+        prefix = self._reg_key(path).lower().rstrip("\\") + "\\"
+        depth = prefix.count("\\")
+        return sorted(
+            self.registry_case.get(k, k).rsplit("\\", 1)[-1]
+            for k in self.registry
+            if k.startswith(prefix) and k.count("\\") == depth
+        )
 
     def create_reg_key(self, path: str) -> bool:
         key = self._reg_key(path)
@@ -491,7 +521,9 @@ class WindowsHost:
             for k in [k for k in self.registry if k == key or k.startswith(key + "\\")]:
                 del self.registry[k]
                 self.registry_case.pop(k, None)
+                self.registry_value_case.pop(k, None)
             return True
+        self.registry_value_case.get(key, {}).pop(name.lower(), None)
         return self.registry[key].pop(name.lower(), None) is not None
 
     # ---------------------------------------------------------------- services
@@ -625,7 +657,9 @@ class WindowsHost:
                     for _, e in sorted(self.files.items())
                 ],
                 "registry": {
-                    self.registry_case.get(k, k): {n: list(v) for n, v in vals.items()}
+                    self.registry_case.get(k, k): {
+                        self.registry_value_case.get(k, {}).get(n, n): list(v) for n, v in vals.items()
+                    }
                     for k, vals in sorted(self.registry.items())
                     if vals
                 },

@@ -1,0 +1,338 @@
+"""HOSTS.yml: loading with defaults and validation, and the Ansible inventory written for it.
+
+Every key is checked; an unknown key or a bad value fails with the path of the offending entry
+(``hosts[1] (win2022).auth: must be one of basic, ntlm, got 'kerberos'``). The minimal file of
+issue 3 (just ``name`` and ``os_version``) is valid: everything else has a default.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from tests.simulator.faults import validate_faults
+from tests.simulator.host import Service
+
+__all__ = [
+    "ALLOWED_BIND",
+    "ConfigError",
+    "HostConfig",
+    "SimConfig",
+    "build_inventory",
+    "check_bind",
+    "load_config",
+    "parse_config",
+    "write_inventory",
+]
+
+ALLOWED_BIND = "127.0.0.1"
+INVENTORY_GROUP = "windows_nodes"
+
+EDITIONS = ("ServerStandard", "ServerDatacenter", "ServerStandardEval", "ServerDatacenterEval", "ServerTurbine")
+INSTALLATION_TYPES = ("Server", "Server Core")
+AUTHS = ("basic", "ntlm")
+SCHEMES = ("http", "https")
+REBOOT_MODES = ("instant", "realistic")
+
+DEFAULT_USER = "Administrator"
+DEFAULT_PASSWORD = "Sim-Passw0rd!"  # a test-only simulator: the inventory carries it (0600)
+DEFAULT_REBOOT_SECONDS = 3.0
+
+_TOP_KEYS = {"hosts", "bind", "control_port", "collections_paths", "trace_dir", "cluster"}
+# tests.simulator.cluster.Cluster keyword arguments, plus bootstrap tokens to create at start-up
+_CLUSTER_KEYS = {"endpoint", "version", "aliases", "cluster_name", "cluster_dns", "cluster_domain", "tokens"}
+_HOST_KEYS = {
+    "name",
+    "os_version",
+    "edition",
+    "installation_type",
+    "auth",
+    "scheme",
+    "reboot",
+    "reboot_seconds",
+    "port",
+    "user",
+    "password",
+    "hostname",
+    "seed",
+    "faults",
+}
+_SEED_KEYS = {"features", "services", "files", "registry", "environment"}
+_SERVICE_KEYS = {f.name for f in dataclasses.fields(Service)}
+
+
+class ConfigError(ValueError):
+    """HOSTS.yml is not valid."""
+
+
+@dataclasses.dataclass
+class HostConfig:
+    name: str
+    os_version: str = "10.0.20348.2527"
+    edition: str = "ServerStandard"
+    installation_type: str = "Server"
+    auth: str = "basic"
+    scheme: str = "http"
+    reboot: str = "instant"
+    reboot_seconds: float = DEFAULT_REBOOT_SECONDS
+    port: int = 0
+    user: str = DEFAULT_USER
+    password: str = DEFAULT_PASSWORD
+    hostname: str = ""
+    seed: dict[str, Any] = dataclasses.field(default_factory=dict)
+    faults: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+
+@dataclasses.dataclass
+class SimConfig:
+    hosts: list[HostConfig]
+    bind: str = ALLOWED_BIND
+    control_port: int = 0
+    collections_paths: list[str] = dataclasses.field(default_factory=list)
+    trace_dir: str | None = None
+    cluster: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+
+def check_bind(address: str) -> str:
+    """The simulator speaks Basic auth over plain HTTP: it never listens beyond loopback."""
+    if address != ALLOWED_BIND:
+        raise ConfigError(f"refusing to bind to {address!r}: the simulator only listens on {ALLOWED_BIND}")
+    return address
+
+
+def _one_of(value: Any, allowed: tuple[str, ...], where: str) -> str:
+    if value not in allowed:
+        raise ConfigError(f"{where}: must be one of {', '.join(allowed)}, got {value!r}")
+    return str(value)
+
+
+def _string(value: Any, where: str, pattern: str | None = None, hint: str = "") -> str:
+    if not isinstance(value, str) or not value:
+        raise ConfigError(f"{where}: must be a non-empty string, got {value!r}")
+    if pattern and not re.fullmatch(pattern, value):
+        raise ConfigError(f"{where}: {hint}, got {value!r}")
+    return value
+
+
+def _port(value: Any, where: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 65535:
+        raise ConfigError(f"{where}: must be a port number 0-65535 (0 picks a free one), got {value!r}")
+    return value
+
+
+def _seconds(value: Any, where: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+        raise ConfigError(f"{where}: must be a number of seconds >= 0, got {value!r}")
+    return float(value)
+
+
+def _unknown(keys: Any, known: set[str], where: str) -> None:
+    extra = sorted(set(keys) - known)
+    if extra:
+        raise ConfigError(f"{where}: unknown key(s) {', '.join(extra)} (known: {', '.join(sorted(known))})")
+
+
+def _list_of_dicts(value: Any, where: str) -> list[dict[str, Any]]:
+    if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+        raise ConfigError(f"{where}: must be a list of mappings")
+    return value
+
+
+def _validate_seed(seed: Any, where: str) -> dict[str, Any]:
+    if seed is None:
+        return {}
+    if not isinstance(seed, dict):
+        raise ConfigError(f"{where}: must be a mapping")
+    _unknown(seed, _SEED_KEYS, where)
+    features = seed.get("features") or []
+    if not isinstance(features, list) or not all(isinstance(f, str) and f for f in features):
+        raise ConfigError(f"{where}.features: must be a list of feature names")
+    for i, svc in enumerate(_list_of_dicts(seed.get("services") or [], f"{where}.services")):
+        w = f"{where}.services[{i}]"
+        _unknown(svc, _SERVICE_KEYS, w)
+        _string(svc.get("name"), f"{w}.name")
+    for i, f in enumerate(_list_of_dicts(seed.get("files") or [], f"{where}.files")):
+        w = f"{where}.files[{i}]"
+        _unknown(f, {"path", "content", "directory"}, w)
+        _string(f.get("path"), f"{w}.path", r"(?i)[a-z]:[\\/].*", "must be an absolute Windows path")
+        if "content" in f and not isinstance(f["content"], str):
+            raise ConfigError(f"{w}.content: must be a string")
+        if f.get("directory") and "content" in f:
+            raise ConfigError(f"{w}: a directory has no content")
+    for i, r in enumerate(_list_of_dicts(seed.get("registry") or [], f"{where}.registry")):
+        w = f"{where}.registry[{i}]"
+        _unknown(r, {"path", "name", "type", "data"}, w)
+        _string(r.get("path"), f"{w}.path", r"(?i)(HK(LM|CU|CR|U|CC):?\\|HKEY_).*", "must be a registry key path")
+        if not isinstance(r.get("name"), str):
+            raise ConfigError(f"{w}.name: must be a string (use '' for the default value)")
+        _one_of(
+            r.get("type", "String"),
+            ("String", "ExpandString", "MultiString", "DWord", "QWord", "Binary", "None"),
+            f"{w}.type",
+        )
+    env = seed.get("environment") or {}
+    if not isinstance(env, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in env.items()):
+        raise ConfigError(f"{where}.environment: must map variable names to strings")
+    return seed
+
+
+def _host(raw: Any, index: int) -> HostConfig:
+    where = f"hosts[{index}]"
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{where}: must be a mapping with at least a name")
+    name = _string(
+        raw.get("name"), f"{where}.name", r"[A-Za-z0-9][A-Za-z0-9_.-]*", "must be letters, digits, '-', '_' or '.'"
+    )
+    where = f"{where} ({name})"
+    _unknown(raw, _HOST_KEYS, where)
+    cfg = HostConfig(name=name)
+    if "os_version" in raw:
+        cfg.os_version = _string(
+            raw["os_version"], f"{where}.os_version", r"10\.0\.\d{5}(\.\d+)?", "must look like 10.0.20348.2527"
+        )
+    if "edition" in raw:
+        cfg.edition = _one_of(raw["edition"], EDITIONS, f"{where}.edition")
+    if "installation_type" in raw:
+        cfg.installation_type = _one_of(raw["installation_type"], INSTALLATION_TYPES, f"{where}.installation_type")
+    if "auth" in raw:
+        cfg.auth = _one_of(raw["auth"], AUTHS, f"{where}.auth")
+    if "scheme" in raw:
+        cfg.scheme = _one_of(raw["scheme"], SCHEMES, f"{where}.scheme")
+    if "reboot" in raw:
+        cfg.reboot = _one_of(raw["reboot"], REBOOT_MODES, f"{where}.reboot")
+    if "reboot_seconds" in raw:
+        cfg.reboot_seconds = _seconds(raw["reboot_seconds"], f"{where}.reboot_seconds")
+    if "port" in raw:
+        cfg.port = _port(raw["port"], f"{where}.port")
+    if "user" in raw:
+        cfg.user = _string(raw["user"], f"{where}.user", r"[^:\\/@]+", "must be a local user name (no : \\ / @)")
+    if "password" in raw:
+        cfg.password = _string(raw["password"], f"{where}.password")
+    cfg.hostname = (
+        _string(
+            raw["hostname"],
+            f"{where}.hostname",
+            r"[A-Za-z0-9-]{1,15}",
+            "must be a NetBIOS name (1-15 letters, digits, -)",
+        )
+        if "hostname" in raw
+        else re.sub(r"[^A-Za-z0-9-]", "-", name).upper()[:15]
+    )
+    cfg.seed = _validate_seed(raw.get("seed"), f"{where}.seed")
+    try:
+        cfg.faults = {k: v for k, v in validate_faults(raw.get("faults") or {}).items() if v is not None}
+    except ValueError as exc:
+        raise ConfigError(f"{where}.faults: {exc}") from exc
+    return cfg
+
+
+def parse_config(data: Any, source: str = "HOSTS.yml") -> SimConfig:
+    try:
+        return _parse(data)
+    except ConfigError as exc:
+        raise ConfigError(f"{source}: {exc}") from None
+
+
+def _parse(data: Any) -> SimConfig:
+    if not isinstance(data, dict):
+        raise ConfigError("must be a mapping with a 'hosts' list")
+    _unknown(data, _TOP_KEYS, "top level")
+    hosts_raw = data.get("hosts")
+    if not isinstance(hosts_raw, list) or not hosts_raw:
+        raise ConfigError("hosts: must be a non-empty list")
+    hosts = [_host(h, i) for i, h in enumerate(hosts_raw)]
+    names = [h.name.lower() for h in hosts]
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        raise ConfigError(f"hosts: duplicate name(s) {', '.join(dupes)}")
+    ports = [h.port for h in hosts if h.port]
+    if len(ports) != len(set(ports)):
+        raise ConfigError("hosts: two hosts ask for the same port (each host has its own port)")
+    cfg = SimConfig(hosts=hosts)
+    if "bind" in data:
+        cfg.bind = check_bind(_string(data["bind"], "bind"))
+    if "control_port" in data:
+        cfg.control_port = _port(data["control_port"], "control_port")
+        if cfg.control_port and cfg.control_port in ports:
+            raise ConfigError("control_port: already used by a host")
+    paths = data.get("collections_paths") or []
+    if not isinstance(paths, list) or not all(isinstance(p, str) and p for p in paths):
+        raise ConfigError("collections_paths: must be a list of directories")
+    cfg.collections_paths = paths
+    if data.get("trace_dir") is not None:
+        cfg.trace_dir = _string(data["trace_dir"], "trace_dir")
+    cfg.cluster = _validate_cluster(data.get("cluster"))
+    return cfg
+
+
+def _validate_cluster(raw: Any) -> dict[str, Any]:
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        raise ConfigError("cluster: must be a mapping")
+    _unknown(raw, _CLUSTER_KEYS, "cluster")
+    for key in ("endpoint", "version", "cluster_name", "cluster_dns", "cluster_domain"):
+        if key in raw:
+            _string(raw[key], f"cluster.{key}")
+    if "endpoint" in raw and not re.fullmatch(r"[^:/\s]+:\d+", raw["endpoint"]):
+        raise ConfigError(f"cluster.endpoint: must be host:port, got {raw['endpoint']!r}")
+    for key in ("aliases", "tokens"):
+        value = raw.get(key, [])
+        if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+            raise ConfigError(f"cluster.{key}: must be a list of strings")
+    for token in raw.get("tokens", []):
+        if not re.fullmatch(r"[a-z0-9]{6}\.[a-z0-9]{16}", token):
+            raise ConfigError(f"cluster.tokens: {token!r} is not a bootstrap token (abcdef.0123456789abcdef)")
+    return raw
+
+
+def load_config(path: str | os.PathLike[str]) -> SimConfig:
+    p = Path(path)
+    try:
+        data = yaml.safe_load(p.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"{p}: cannot read: {exc.strerror}") from exc
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{p}: not valid YAML: {exc}") from exc
+    return parse_config(data, str(p))
+
+
+# --------------------------------------------------------------------------------------------
+# inventory
+
+
+def build_inventory(hosts: list[dict[str, Any]], control_url: str) -> dict[str, Any]:
+    """``hosts``: one mapping per host with name, port, scheme, auth, user, password."""
+    entries: dict[str, Any] = {}
+    for h in hosts:
+        entry = {
+            "ansible_host": ALLOWED_BIND,
+            "ansible_port": h["port"],
+            "ansible_connection": "winrm",
+            # a non-5985 port would make the plugin default to https
+            "ansible_winrm_scheme": h["scheme"],
+            "ansible_winrm_transport": h["auth"],
+            "ansible_user": h["user"],
+            "ansible_password": h["password"],
+        }
+        if h["scheme"] == "https":
+            entry["ansible_winrm_server_cert_validation"] = "ignore"
+        entries[h["name"]] = entry
+    return {"all": {"children": {INVENTORY_GROUP: {"hosts": entries, "vars": {"sim_control_url": control_url}}}}}
+
+
+def write_inventory(path: str | os.PathLike[str], inventory: dict[str, Any]) -> Path:
+    """Write the inventory readable by its owner only: it holds the hosts' passwords."""
+    p = Path(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(p, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write("# Written by `python -m tests.simulator serve`; holds passwords, keep it 0600.\n")
+        yaml.safe_dump(inventory, f, sort_keys=False, default_flow_style=False)
+    os.chmod(p, 0o600)  # an existing file keeps its mode through O_TRUNC
+    return p

@@ -1,0 +1,1 @@
+"""Tests of the Windows host simulator (real pywinrm and real ansible-playbook against it)."""
