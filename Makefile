@@ -11,11 +11,14 @@ COLL_LINK := .collections/ansible_collections/winkube/node
 # ansible-test needs the collection under an ansible_collections/winkube/node path.
 SANITY_ROOT := build/sanity/ansible_collections/winkube/node
 PS_FILES := $(shell git ls-files -co --exclude-standard '*.ps1' '*.psm1' '*.psd1' 2>/dev/null)
+# Python 3.12 (for ansible-core 2.20/2.21) is used where present and never required.
+PY312 := $(shell command -v python3.12 2>/dev/null || ls $(HOME)/.pyenv/versions/3.12*/bin/python3.12 2>/dev/null | tail -n 1)
+CORE_PKGS := pywinrm==0.5.0 pyspnego pyyaml cryptography pytest
 PYVER = $(shell $(BIN)/python -c 'import sys; print("%d.%d" % sys.version_info[:2])')
 # The simulator and its tests are test-only (build_ignore'd, linted by ruff); sanity checks what ships.
 SANITY_EXCLUDE := ^(tests/simulator/|tests/integration/|\.ci/)
 
-.PHONY: help setup test lint unit sanity pslint build-collection ee changelog-lint demo clean
+.PHONY: help setup cores test lint unit sanity pslint build-collection ee changelog-lint demo clean
 
 help:  ## Show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -32,7 +35,17 @@ $(COLL_LINK):
 	@mkdir -p $(dir $@)
 	@ln -sfn ../../.. $@
 
-test: setup  ## Set up if needed, then run everything CI checks
+cores: setup  ## Extra ansible-core venvs for the simulator's wire-format matrix (2.18; 2.20/2.21 with Python 3.12)
+	@test -x .venv-2.18/bin/ansible-playbook || { $(PYTHON) -m venv .venv-2.18 && \
+	  .venv-2.18/bin/pip install --quiet 'ansible-core==2.18.*' $(CORE_PKGS); }
+	@if [ -n "$(PY312)" ]; then \
+	  test -x .venv-2.20/bin/ansible-playbook || { $(PY312) -m venv .venv-2.20 && \
+	    .venv-2.20/bin/pip install --quiet 'ansible-core==2.20.*' $(CORE_PKGS); }; \
+	  test -x .venv-2.21/bin/ansible-playbook || { $(PY312) -m venv .venv-2.21 && \
+	    .venv-2.21/bin/pip install --quiet 'ansible-core==2.21.*' 'ansible==14.*' $(CORE_PKGS); }; \
+	else echo "Python 3.12 not found: the ansible-core 2.20/2.21 wire-format tests will be skipped"; fi
+
+test: setup cores  ## Set up if needed, then run everything CI checks
 	$(MAKE) --no-print-directory lint
 	$(MAKE) --no-print-directory unit
 
