@@ -17,11 +17,16 @@ arguments of ``Simulator`` (``module_runner``, ``scripts``, ``trace_dir``, ``col
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import os
+import queue
 import subprocess
 import sys
+import threading
+import time
+import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -32,7 +37,17 @@ import pytest
 from tests.simulator.host import WindowsHost
 from tests.simulator.server import Simulator
 
-__all__ = ["REPO_ROOT", "SimHandle", "ansible_env", "ansible_playbook", "recap", "start_simulator", "windows_sim"]
+__all__ = [
+    "REPO_ROOT",
+    "Served",
+    "SimHandle",
+    "ansible_env",
+    "ansible_playbook",
+    "recap",
+    "serve_process",
+    "start_simulator",
+    "windows_sim",
+]
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -142,6 +157,93 @@ def windows_sim(tmp_path: Path) -> Iterator[Callable[..., SimHandle]]:
     yield factory
     for handle in reversed(started):
         handle.sim.stop()
+
+
+class Served:
+    """A ``serve`` process, the ``name: url`` lines it printed, and its inventory file."""
+
+    def __init__(self, proc: subprocess.Popen[str], lines: dict[str, str], inventory: Path) -> None:
+        self.proc = proc
+        self.lines = lines
+        self.inventory = inventory
+
+    @property
+    def control(self) -> str:
+        return self.lines["control"]
+
+    def api(self, path: str, body: Any = None) -> tuple[int, Any]:
+        data = None if body is None else json.dumps(body).encode()
+        req = urllib.request.Request(self.control + path, data=data, method="POST" if data is not None else "GET")  # noqa: S310
+        try:
+            with urllib.request.urlopen(req, timeout=30) as resp:  # noqa: S310
+                return resp.status, json.loads(resp.read())
+        except urllib.error.HTTPError as exc:
+            return exc.code, json.loads(exc.read())
+
+
+def _serve(config: Path, inventory: Path, *extra: str) -> subprocess.Popen[str]:
+    """Start the documented command: ``python -m tests.simulator serve --config ... --inventory-out ...``."""
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "tests.simulator",
+            "serve",
+            "--config",
+            str(config),
+            "--inventory-out",
+            str(inventory),
+            *extra,
+        ],
+        cwd=REPO_ROOT,
+        env=ansible_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def _read_until_ready(proc: subprocess.Popen[str], timeout: float = 60) -> dict[str, str]:
+    """Collect the ``name: url`` lines the server prints, up to ``ready``."""
+    assert proc.stdout is not None
+    lines: queue.Queue[str | None] = queue.Queue()
+
+    def pump() -> None:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            lines.put(line.strip())
+            if line.strip() == "ready":
+                return
+        lines.put(None)
+
+    threading.Thread(target=pump, daemon=True).start()
+    seen: dict[str, str] = {}
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            line = lines.get(timeout=0.5)
+        except queue.Empty:
+            continue
+        if line is None:
+            break
+        if line == "ready":
+            return seen
+        key, _, value = line.partition(": ")
+        seen[key] = value.split(" ", 1)[0]
+    proc.kill()
+    raise AssertionError(f"the simulator did not get ready: {proc.communicate(timeout=10)[1]}")
+
+
+@contextlib.contextmanager
+def serve_process(config: Path, inventory: Path, *extra: str) -> Iterator[Served]:
+    """Run ``python -m tests.simulator serve`` until the block ends (then kill it)."""
+    proc = _serve(config, inventory, *extra)
+    try:
+        yield Served(proc, _read_until_ready(proc), inventory)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait(10)
 
 
 def recap(output: str) -> dict[str, dict[str, int]]:

@@ -3,18 +3,12 @@ with the module emulations (gather facts, win_ping, win_file, win_copy) through 
 
 from __future__ import annotations
 
-import json
 import os
-import queue
 import signal
 import socket
 import stat
 import subprocess
 import sys
-import threading
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -23,7 +17,7 @@ import pytest
 import yaml
 
 from tests.simulator.config import ConfigError, load_config, parse_config
-from tests.simulator.pytest_plugin import REPO_ROOT, ansible_env, ansible_playbook, recap
+from tests.simulator.pytest_plugin import REPO_ROOT, Served, ansible_playbook, recap, serve_process
 from tests.simulator.tests.support import double_runner
 
 ISSUE_HOSTS = """\
@@ -161,90 +155,13 @@ def test_seed_state_is_applied(windows_sim: Any) -> None:
 # ------------------------------------------------------------------ the CLI
 
 
-class Served:
-    def __init__(self, proc: subprocess.Popen[str], lines: dict[str, str], inventory: Path) -> None:
-        self.proc = proc
-        self.lines = lines
-        self.inventory = inventory
-
-    @property
-    def control(self) -> str:
-        return self.lines["control"]
-
-    def api(self, path: str, body: Any = None) -> tuple[int, Any]:
-        data = None if body is None else json.dumps(body).encode()
-        req = urllib.request.Request(self.control + path, data=data, method="POST" if data is not None else "GET")  # noqa: S310
-        try:
-            with urllib.request.urlopen(req, timeout=30) as resp:  # noqa: S310
-                return resp.status, json.loads(resp.read())
-        except urllib.error.HTTPError as exc:
-            return exc.code, json.loads(exc.read())
-
-
-def _serve(config: Path, inventory: Path, *extra: str) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "tests.simulator",
-            "serve",
-            "--config",
-            str(config),
-            "--inventory-out",
-            str(inventory),
-            *extra,
-        ],
-        cwd=REPO_ROOT,
-        env=ansible_env(),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-
-
-def _read_until_ready(proc: subprocess.Popen[str], timeout: float = 60) -> dict[str, str]:
-    """Collect the ``name: url`` lines the server prints, up to ``ready``."""
-    assert proc.stdout is not None
-    lines: queue.Queue[str | None] = queue.Queue()
-
-    def pump() -> None:
-        assert proc.stdout is not None
-        for line in proc.stdout:
-            lines.put(line.strip())
-            if line.strip() == "ready":
-                return
-        lines.put(None)
-
-    threading.Thread(target=pump, daemon=True).start()
-    seen: dict[str, str] = {}
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            line = lines.get(timeout=0.5)
-        except queue.Empty:
-            continue
-        if line is None:
-            break
-        if line == "ready":
-            return seen
-        key, _, value = line.partition(": ")
-        seen[key] = value.split(" ", 1)[0]
-    proc.kill()
-    raise AssertionError(f"the simulator did not get ready: {proc.communicate(timeout=10)[1]}")
-
-
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[Served]:
     config = tmp_path / "HOSTS.yml"
     config.write_text(ISSUE_HOSTS)
     inventory = tmp_path / "out" / "inventory.yml"
-    proc = _serve(config, inventory, "--trace-dir", str(tmp_path / "trace"))
-    try:
-        yield Served(proc, _read_until_ready(proc), inventory)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-        proc.wait(10)
+    with serve_process(config, inventory, "--trace-dir", str(tmp_path / "trace")) as handle:
+        yield handle
 
 
 def _port_open(url: str) -> bool:
