@@ -12,7 +12,9 @@ COLL_LINK := .collections/ansible_collections/winkube/node
 SANITY_ROOT := build/sanity/ansible_collections/winkube/node
 PS_FILES := $(shell git ls-files -co --exclude-standard '*.ps1' '*.psm1' '*.psd1' 2>/dev/null)
 # Python 3.12 (for ansible-core 2.20/2.21) is used where present and never required.
-PY312 := $(shell command -v python3.12 2>/dev/null || ls $(HOME)/.pyenv/versions/3.12*/bin/python3.12 2>/dev/null | tail -n 1)
+# (A pyenv shim named python3.12 may exist and still refuse to run: each candidate must answer.)
+PY312 := $(firstword $(foreach p,$(wildcard $(HOME)/.pyenv/versions/3.12*/bin/python3.12) $(shell command -v python3.12 2>/dev/null),\
+  $(shell $(p) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 12))' >/dev/null 2>&1 && echo $(p))))
 CORE_PKGS := pywinrm==0.5.0 pyspnego pyyaml cryptography pytest
 PYVER = $(shell $(BIN)/python -c 'import sys; print("%d.%d" % sys.version_info[:2])')
 # The simulator and its tests are test-only (build_ignore'd, linted by ruff); sanity checks what ships.
