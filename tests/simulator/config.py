@@ -43,7 +43,7 @@ DEFAULT_USER = "Administrator"
 DEFAULT_PASSWORD = "Sim-Passw0rd!"  # a test-only simulator: the inventory carries it (0600)
 DEFAULT_REBOOT_SECONDS = 3.0
 
-_TOP_KEYS = {"hosts", "bind", "control_port", "collections_paths", "trace_dir", "cluster"}
+_TOP_KEYS = {"hosts", "bind", "control_port", "collections_paths", "trace_dir", "cluster", "vars"}
 # tests.simulator.cluster.Cluster keyword arguments, plus bootstrap tokens to create at start-up
 _CLUSTER_KEYS = {"endpoint", "version", "aliases", "cluster_name", "cluster_dns", "cluster_domain", "tokens"}
 _HOST_KEYS = {
@@ -61,6 +61,18 @@ _HOST_KEYS = {
     "hostname",
     "seed",
     "faults",
+    "vars",
+}
+# The connection variables the simulator writes itself; `vars` may not replace them.
+_CONNECTION_VARS = {
+    "ansible_host",
+    "ansible_port",
+    "ansible_connection",
+    "ansible_winrm_scheme",
+    "ansible_winrm_transport",
+    "ansible_user",
+    "ansible_password",
+    "ansible_winrm_server_cert_validation",
 }
 _SEED_KEYS = {"features", "services", "files", "registry", "environment"}
 _SERVICE_KEYS = {f.name for f in dataclasses.fields(Service)}
@@ -86,6 +98,7 @@ class HostConfig:
     hostname: str = ""
     seed: dict[str, Any] = dataclasses.field(default_factory=dict)
     faults: dict[str, Any] = dataclasses.field(default_factory=dict)
+    vars: dict[str, Any] = dataclasses.field(default_factory=dict)  # host variables for the inventory
 
 
 @dataclasses.dataclass
@@ -96,6 +109,19 @@ class SimConfig:
     collections_paths: list[str] = dataclasses.field(default_factory=list)
     trace_dir: str | None = None
     cluster: dict[str, Any] = dataclasses.field(default_factory=dict)
+    vars: dict[str, Any] = dataclasses.field(default_factory=dict)  # group variables for the inventory
+
+
+def _inventory_vars(value: Any, where: str) -> dict[str, Any]:
+    """Extra inventory variables (role inputs for a scenario); never the connection variables."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict) or not all(isinstance(k, str) and k for k in value):
+        raise ConfigError(f"{where}: must be a mapping of variable names to values")
+    clash = sorted(set(value) & (_CONNECTION_VARS | {"sim_control_url"}))
+    if clash:
+        raise ConfigError(f"{where}: {', '.join(clash)} is written by the simulator itself")
+    return dict(value)
 
 
 def check_bind(address: str) -> str:
@@ -224,6 +250,7 @@ def _host(raw: Any, index: int) -> HostConfig:
         else re.sub(r"[^A-Za-z0-9-]", "-", name).upper()[:15]
     )
     cfg.seed = _validate_seed(raw.get("seed"), f"{where}.seed")
+    cfg.vars = _inventory_vars(raw.get("vars"), f"{where}.vars")
     try:
         cfg.faults = {k: v for k, v in validate_faults(raw.get("faults") or {}).items() if v is not None}
     except ValueError as exc:
@@ -267,6 +294,7 @@ def _parse(data: Any) -> SimConfig:
     if data.get("trace_dir") is not None:
         cfg.trace_dir = _string(data["trace_dir"], "trace_dir")
     cfg.cluster = _validate_cluster(data.get("cluster"))
+    cfg.vars = _inventory_vars(data.get("vars"), "vars")
     return cfg
 
 
@@ -306,8 +334,10 @@ def load_config(path: str | os.PathLike[str]) -> SimConfig:
 # inventory
 
 
-def build_inventory(hosts: list[dict[str, Any]], control_url: str) -> dict[str, Any]:
-    """``hosts``: one mapping per host with name, port, scheme, auth, user, password."""
+def build_inventory(
+    hosts: list[dict[str, Any]], control_url: str, group_vars: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """``hosts``: one mapping per host with name, port, scheme, auth, user, password (and ``vars``)."""
     entries: dict[str, Any] = {}
     for h in hosts:
         entry = {
@@ -322,8 +352,10 @@ def build_inventory(hosts: list[dict[str, Any]], control_url: str) -> dict[str, 
         }
         if h["scheme"] == "https":
             entry["ansible_winrm_server_cert_validation"] = "ignore"
+        entry.update(h.get("vars") or {})
         entries[h["name"]] = entry
-    return {"all": {"children": {INVENTORY_GROUP: {"hosts": entries, "vars": {"sim_control_url": control_url}}}}}
+    group = {**(group_vars or {}), "sim_control_url": control_url}
+    return {"all": {"children": {INVENTORY_GROUP: {"hosts": entries, "vars": group}}}}
 
 
 def write_inventory(path: str | os.PathLike[str], inventory: dict[str, Any]) -> Path:

@@ -731,12 +731,13 @@ class Simulator:
                 "user": rt.config.user,
                 "password": rt.config.password,
                 "url": rt.url,
+                "vars": rt.config.vars,
             }
             for rt in self.hosts.values()
         ]
 
     def inventory(self) -> dict[str, Any]:
-        return build_inventory(self.endpoints(), self.control_url)
+        return build_inventory(self.endpoints(), self.control_url, self.config.vars)
 
     def write_inventory(self, path: str | os.PathLike[str]) -> Path:
         return write_inventory(path, self.inventory())

@@ -17,7 +17,7 @@ import pytest
 import yaml
 
 from tests.simulator.config import ConfigError, load_config, parse_config
-from tests.simulator.pytest_plugin import REPO_ROOT, Served, ansible_playbook, recap, serve_process
+from tests.simulator.pytest_plugin import REPO_ROOT, Served, ansible_env, ansible_playbook, recap, serve_process
 from tests.simulator.tests.support import double_runner
 
 ISSUE_HOSTS = """\
@@ -319,3 +319,108 @@ def test_serve_refuses_other_bind_addresses(tmp_path: Path, how: str) -> None:
     assert proc.returncode == 2
     assert "refusing to bind to '0.0.0.0': the simulator only listens on 127.0.0.1" in proc.stderr
     assert not (tmp_path / "i").exists()
+
+
+def test_inventory_vars_reach_the_inventory_and_cannot_replace_the_connection(tmp_path: Path) -> None:
+    cfg = parse_config(
+        {
+            "vars": {"winkube_kubernetes_version": "1.36.4"},
+            "hosts": [{"name": "w1", "vars": {"winkube_kubernetes_version": "1.34.1", "node_role": "worker"}}],
+        }
+    )
+    from tests.simulator.config import build_inventory
+
+    inv = build_inventory(
+        [
+            {
+                "name": "w1",
+                "port": 1,
+                "scheme": "http",
+                "auth": "basic",
+                "user": "u",
+                "password": "p",
+                "vars": cfg.hosts[0].vars,
+            }
+        ],
+        "http://127.0.0.1:2",
+        cfg.vars,
+    )
+    group = inv["all"]["children"]["windows_nodes"]
+    assert group["vars"] == {"winkube_kubernetes_version": "1.36.4", "sim_control_url": "http://127.0.0.1:2"}
+    assert group["hosts"]["w1"]["winkube_kubernetes_version"] == "1.34.1"
+    assert group["hosts"]["w1"]["ansible_port"] == 1
+    with pytest.raises(ConfigError, match="ansible_password is written by the simulator"):
+        parse_config({"hosts": [{"name": "w1", "vars": {"ansible_password": "x"}}]})
+    with pytest.raises(ConfigError, match="sim_control_url is written by the simulator"):
+        parse_config({"vars": {"sim_control_url": "x"}, "hosts": [{"name": "w1"}]})
+
+
+def test_start_and_stop_run_the_server_in_the_background(tmp_path: Path) -> None:
+    config = tmp_path / "HOSTS.yml"
+    config.write_text("hosts:\n  - name: w1\n    os_version: 10.0.20348.2527\n")
+    pidfile, log, inventory = tmp_path / "sim.pid", tmp_path / "sim.log", tmp_path / "inv.yml"
+    cli = [sys.executable, "-m", "tests.simulator"]
+    started = subprocess.run(
+        [
+            *cli,
+            "start",
+            "--config",
+            str(config),
+            "--inventory-out",
+            str(inventory),
+            "--pidfile",
+            str(pidfile),
+            "--log",
+            str(log),
+        ],
+        cwd=REPO_ROOT,
+        env=ansible_env(),
+        capture_output=True,
+        text=True,
+        timeout=90,
+        check=False,
+    )
+    assert started.returncode == 0, started.stderr
+    pid = int(pidfile.read_text())
+    url = next(line.split(": ", 1)[1].split(" ")[0] for line in started.stdout.splitlines() if line.startswith("w1: "))
+    assert _port_open(url)
+    assert stat.S_IMODE(inventory.stat().st_mode) == 0o600
+    stopped = subprocess.run(
+        [*cli, "stop", "--pidfile", str(pidfile)], cwd=REPO_ROOT, capture_output=True, text=True, check=False
+    )
+    assert stopped.returncode == 0 and f"pid {pid}" in stopped.stdout
+    assert not pidfile.exists() and not _port_open(url)
+    again = subprocess.run(
+        [*cli, "stop", "--pidfile", str(pidfile)], cwd=REPO_ROOT, capture_output=True, text=True, check=False
+    )
+    assert again.returncode == 0 and "no simulator running" in again.stdout
+
+
+def test_start_reports_a_bad_hosts_file_and_leaves_nothing_running(tmp_path: Path) -> None:
+    config = tmp_path / "HOSTS.yml"
+    config.write_text("hosts:\n  - name: w1\n    os_version: 10.0.x\n")
+    pidfile = tmp_path / "sim.pid"
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "tests.simulator",
+            "start",
+            "--config",
+            str(config),
+            "--inventory-out",
+            str(tmp_path / "i.yml"),
+            "--pidfile",
+            str(pidfile),
+            "--log",
+            str(tmp_path / "log"),
+        ],
+        cwd=REPO_ROOT,
+        env=ansible_env(),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 2
+    assert "os_version: must look like 10.0.20348.2527" in proc.stderr
+    assert not pidfile.exists()
