@@ -190,6 +190,38 @@ DEFAULT_SERVICES: tuple[tuple[str, str, str, str], ...] = (
 )
 
 
+# What CurrentVersion says per build: (product words after "Windows Server", DisplayVersion,
+# ReleaseId); windows-ground-truth §1.4. DisplayVersion is absent on 2019; ReleaseId is frozen at
+# 2009 from 20H2 on. Annual Channel and SAC products carry no year in ProductName.
+BUILD_VERSION_VALUES: dict[int, tuple[str, str | None, str]] = {
+    14393: ("2016", None, "1607"),
+    17763: ("2019", None, "1809"),
+    18362: ("", None, "1903"),
+    18363: ("", None, "1909"),
+    19041: ("", None, "2004"),
+    19042: ("", "20H2", "2009"),
+    20348: ("2022", "21H2", "2009"),
+    25398: ("", "23H2", "2009"),
+    26100: ("2025", "24H2", "2009"),
+}
+# EditionID → the edition words of ProductName / Win32_OperatingSystem.Caption.
+EDITION_WORDS = {
+    "ServerStandard": "Standard",
+    "ServerDatacenter": "Datacenter",
+    "ServerStandardEval": "Standard Evaluation",
+    "ServerDatacenterEval": "Datacenter Evaluation",
+    "ServerTurbine": "Datacenter: Azure Edition",
+}
+
+
+def product_name(build: int, edition: str) -> str | None:
+    """``ProductName`` of a known Windows Server build and edition; None where the simulator does not
+    know what the product calls itself (insider builds, unknown editions): it never guesses."""
+    if build not in BUILD_VERSION_VALUES or edition not in EDITION_WORDS:
+        return None
+    return " ".join(filter(None, ("Windows Server", BUILD_VERSION_VALUES[build][0], EDITION_WORDS[edition])))
+
+
 # --------------------------------------------------------------------------------------------
 # the host
 
@@ -335,6 +367,14 @@ class WindowsHost:
         self.set_reg(cv, "CurrentMajorVersionNumber", "DWord", 10)
         self.set_reg(cv, "CurrentMinorVersionNumber", "DWord", 0)
         self.set_reg(cv, "CurrentVersion", "String", "6.3")
+        product = product_name(self.build, self.edition)
+        if product:
+            self.set_reg(cv, "ProductName", "String", product)
+        _, display_version, release_id = BUILD_VERSION_VALUES.get(self.build, ("", None, ""))
+        if display_version:
+            self.set_reg(cv, "DisplayVersion", "String", display_version)
+        if release_id:
+            self.set_reg(cv, "ReleaseId", "String", release_id)
 
     def apply_seed(self, seed: dict[str, Any]) -> None:
         """Seed state from a HOSTS.yml ``seed:`` mapping: features, services, files, registry, environment."""

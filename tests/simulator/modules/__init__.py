@@ -17,6 +17,7 @@ from tests.simulator.host import WindowsHost
 # Importing the family modules registers their emulations.
 from . import (  # noqa: F401
     async_status,
+    collection_probes,
     setup,
     slurp,
     win_command,

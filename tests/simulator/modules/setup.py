@@ -23,17 +23,6 @@ from .argspec import SpecOverrides
 
 _CURRENT_VERSION = r"HKLM:\SOFTWARE\Microsoft\Windows NT\CurrentVersion"
 
-# Build → product year; windows-ground-truth §1.4. An unknown build fails loudly instead of guessing.
-_SERVER_YEARS = {14393: "2016", 17763: "2019", 20348: "2022", 26100: "2025"}
-# EditionID → the edition words of ProductName / Win32_OperatingSystem.Caption.
-_EDITIONS = {
-    "ServerStandard": "Standard",
-    "ServerDatacenter": "Datacenter",
-    "ServerStandardEval": "Standard Evaluation",
-    "ServerDatacenterEval": "Datacenter Evaluation",
-    "ServerTurbine": "Datacenter: Azure Edition",
-}
-
 # setup.ps1 $groupedSubsets
 _GROUPS: dict[str, tuple[str, ...]] = {
     "min": ("date_time", "distribution", "dns", "env", "local", "platform", "powershell_version", "user"),
@@ -55,16 +44,12 @@ def _sim_time(host: WindowsHost) -> datetime.datetime:
 def caption(host: WindowsHost) -> str:
     """``Win32_OperatingSystem.Caption``: "Microsoft " + ProductName."""
     product = host.get_reg(_CURRENT_VERSION, "ProductName")
-    if product is not None:
-        return f"Microsoft {product[1]}"
-    year = _SERVER_YEARS.get(host.build)
-    edition = _EDITIONS.get(host.edition)
-    if year is None or edition is None:
+    if product is None:
         raise SimulatorError(
             f"cannot name the OS of build {host.build} edition {host.edition!r}: "
             f"set ProductName under {_CURRENT_VERSION}"
         )
-    return f"Microsoft Windows Server {year} {edition}"
+    return f"Microsoft {product[1]}"
 
 
 def interfaces(host: WindowsHost) -> list[dict[str, Any]]:
