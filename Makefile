@@ -20,7 +20,7 @@ PYVER = $(shell $(BIN)/python -c 'import sys; print("%d.%d" % sys.version_info[:
 # The simulator and its tests are test-only (build_ignore'd, linted by ruff); sanity checks what ships.
 SANITY_EXCLUDE := ^(tests/simulator/|tests/integration/|\.ci/)
 
-.PHONY: help setup cores test lint unit sanity pslint build-collection ee changelog-lint demo clean
+.PHONY: help setup cores test molecule lint unit sanity pslint build-collection ee changelog-lint demo clean
 
 help:  ## Show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -50,11 +50,24 @@ cores: setup  ## Extra ansible-core venvs for the simulator's wire-format matrix
 test: setup cores  ## Set up if needed, then run everything CI checks
 	$(MAKE) --no-print-directory lint
 	$(MAKE) --no-print-directory unit
+	$(MAKE) --no-print-directory molecule
 
 unit: setup  ## Run the pytest suites (unit, simulator, integration)
 	@set +e; $(BIN)/python -m pytest -q tests; rc=$$?; set -e; \
 	  if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing on purpose" >&2; exit 1; fi; \
 	  exit $$rc
+
+# Every scenario under extensions/molecule except windows-real (a real lab; it says so and skips).
+SCENARIOS = $(filter-out windows-real,$(notdir $(patsubst %/molecule.yml,%,$(wildcard extensions/molecule/*/molecule.yml))))
+
+molecule: setup  ## Run every Molecule scenario against the simulator (SCENARIOS="a b" for some)
+	@mkdir -p build
+	@for s in $(SCENARIOS); do \
+	  echo "== molecule test -s $$s"; \
+	  PATH="$(CURDIR)/$(BIN):$$PATH" NO_COLOR=1 ANSIBLE_NOCOLOR=1 $(BIN)/molecule test -s $$s > build/molecule-$$s.log 2>&1 \
+	    || { cat build/molecule-$$s.log; echo "molecule scenario $$s failed (log: build/molecule-$$s.log)"; exit 1; }; \
+	  sed 's/\x1b\[[0-9;]*m//g' build/molecule-$$s.log | grep -A1 'SCENARIO RECAP' | tail -n 1; \
+	done
 
 lint: setup  ## ruff, yamllint, ansible-lint (production), changelog lint, build, sanity, PowerShell parse
 	$(BIN)/ruff check .
