@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.simulator.contract import ModuleRequest
+from tests.simulator.executables.cmdline import split as split_command_line
 from tests.simulator.host import SimulatorError
 
 __all__ = [
@@ -127,57 +128,8 @@ def join_winrs(command: str, arguments: Sequence[str] | str | None) -> str:
     return " ".join([command, *[a for a in arguments if a]])
 
 
-def split_windows_cmdline(line: str) -> list[str]:
-    """Split a command line the way ``CommandLineToArgvW`` does (backslashes before a quote
-    escape it, ``""`` inside quotes is a literal quote)."""
-    argv: list[str] = []
-    buf: list[str] = []
-    in_quotes = False
-    have_token = False
-    i = 0
-    n = len(line)
-    while i < n:
-        c = line[i]
-        if c == "\\":
-            j = i
-            while j < n and line[j] == "\\":
-                j += 1
-            count = j - i
-            if j < n and line[j] == '"':
-                buf.append("\\" * (count // 2))
-                if count % 2:
-                    buf.append('"')
-                    i = j + 1
-                else:
-                    i = j
-                have_token = True
-                continue
-            buf.append("\\" * count)
-            have_token = True
-            i = j
-            continue
-        if c == '"':
-            if in_quotes and i + 1 < n and line[i + 1] == '"':
-                buf.append('"')
-                i += 2
-                continue
-            in_quotes = not in_quotes
-            have_token = True
-            i += 1
-            continue
-        if c in " \t" and not in_quotes:
-            if have_token:
-                argv.append("".join(buf))
-                buf = []
-                have_token = False
-            i += 1
-            continue
-        buf.append(c)
-        have_token = True
-        i += 1
-    if have_token:
-        argv.append("".join(buf))
-    return argv
+# One CommandLineToArgvW for the whole simulator (the decoder splits the PowerShell command line).
+split_windows_cmdline = split_command_line
 
 
 def _is_param(token: str, name: str, shortest: int) -> bool:
@@ -627,6 +579,16 @@ def split_module_args(complex_args: dict[str, Any]) -> tuple[dict[str, Any], dic
     return args, internal
 
 
+def _task_environment(value: Any) -> dict[str, str]:
+    """The task's ``environment:`` as the exec wrapper sets it in the module's process; values become
+    strings, as ``[Environment]::SetEnvironmentVariable`` takes them."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise DecodeError(f"simulator: the module environment is a {type(value).__name__}, not a mapping")
+    return {str(k): "" if v is None else str(v) for k, v in value.items()}
+
+
 def interpret(payload: WirePayload, index: CollectionIndex) -> ModuleInvocation | HelperInvocation | ScriptInvocation:
     if payload.format == "legacy":
         return _interpret_legacy(payload, index)
@@ -660,6 +622,7 @@ def interpret(payload: WirePayload, index: CollectionIndex) -> ModuleInvocation 
             internal=internal,
             source_sha256=ref.sha256,
             core_version=internal.get("_ansible_version"),
+            environment=_task_environment(last.params.get("Environment")),
         )
         return ModuleInvocation(
             request=request,
@@ -720,6 +683,7 @@ def _interpret_legacy(payload: WirePayload, index: CollectionIndex) -> ModuleInv
             internal=internal,
             source_sha256=ref.sha256,
             core_version=internal.get("_ansible_version"),
+            environment=_task_environment(legacy.get("environment")),
         ),
         module_path="",
         installed_path=str(installed.path),

@@ -8,57 +8,54 @@ the split form, so both directions are needed.
 from __future__ import annotations
 
 
-def split(cmdline: str) -> list[str]:
-    """Split a command line into argv by the MSVC/``CommandLineToArgvW`` rules.
+def split(command_line: str) -> list[str]:
+    """Split a command line the way ``CommandLineToArgvW`` does.
 
-    The program name (first token) is special: quotes delimit it and backslashes are literal.
-    Elsewhere 2n backslashes before a quote give n backslashes and toggle quoting, 2n+1 give n
-    backslashes and a literal quote; inside quotes ``""`` is a literal quote.
+    The first argument is a program name: it ends at the first blank outside double quotes and
+    backslashes are literal. The rest follow the escaping rules: 2n backslashes before a quote
+    give n backslashes and toggle quoting, 2n+1 give n backslashes and a literal quote, ``""``
+    inside quotes is a literal quote.
     """
+    s = command_line
+    i, n = 0, len(s)
     argv: list[str] = []
-    i, n = 0, len(cmdline)
-    while i < n and cmdline[i] in " \t":
+    # argv[0]
+    buf = []
+    in_quotes = False
+    while i < n:
+        c = s[i]
+        if c == '"':
+            in_quotes = not in_quotes
+        elif c in " \t" and not in_quotes:
+            break
+        else:
+            buf.append(c)
         i += 1
-    if i >= n:
-        return argv
-    # program name
-    if cmdline[i] == '"':
-        end = cmdline.find('"', i + 1)
-        end = n if end < 0 else end
-        argv.append(cmdline[i + 1 : end])
-        i = end + 1
-    else:
-        start = i
-        while i < n and cmdline[i] not in " \t":
-            i += 1
-        argv.append(cmdline[start:i])
-    while True:
-        while i < n and cmdline[i] in " \t":
+    argv.append("".join(buf))
+    while i < n:
+        while i < n and s[i] in " \t":
             i += 1
         if i >= n:
-            return argv
-        buf: list[str] = []
+            break
+        buf = []
         in_quotes = False
         while i < n:
-            c = cmdline[i]
+            c = s[i]
             if c == "\\":
-                j = i
-                while j < n and cmdline[j] == "\\":
-                    j += 1
-                count = j - i
-                if j < n and cmdline[j] == '"':
+                start = i
+                while i < n and s[i] == "\\":
+                    i += 1
+                count = i - start
+                if i < n and s[i] == '"':
                     buf.append("\\" * (count // 2))
                     if count % 2:
                         buf.append('"')
-                        i = j + 1
-                    else:
-                        i = j
+                        i += 1
                     continue
                 buf.append("\\" * count)
-                i = j
                 continue
             if c == '"':
-                if in_quotes and i + 1 < n and cmdline[i + 1] == '"':
+                if in_quotes and i + 1 < n and s[i + 1] == '"':
                     buf.append('"')
                     i += 2
                     continue
@@ -70,6 +67,7 @@ def split(cmdline: str) -> list[str]:
             buf.append(c)
             i += 1
         argv.append("".join(buf))
+    return argv
 
 
 def quote(arg: str) -> str:

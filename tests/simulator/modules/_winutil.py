@@ -13,6 +13,8 @@ import hashlib
 import re
 from typing import Any
 
+from tests.simulator.executables.cmdline import split as split_command_line
+
 # Hash algorithms accepted by win_stat/win_get_url/win_copy (System.Security.Cryptography.*CryptoServiceProvider).
 HASH_ALGORITHMS = ("md5", "sha1", "sha256", "sha384", "sha512")
 
@@ -88,66 +90,7 @@ def net_str(value: Any) -> str:
 # command lines (Ansible.Windows.Process / Process.psm1)
 
 
-def command_line_to_argv(command_line: str) -> list[str]:
-    """Split a command line the way ``CommandLineToArgvW`` does.
-
-    The first argument is a program name: it ends at the first blank outside double quotes and
-    backslashes are literal. The rest follow the escaping rules: 2n backslashes before a quote
-    give n backslashes and toggle quoting, 2n+1 give n backslashes and a literal quote, ``""``
-    inside quotes is a literal quote.
-    """
-    s = command_line
-    i, n = 0, len(s)
-    argv: list[str] = []
-    # argv[0]
-    buf = []
-    in_quotes = False
-    while i < n:
-        c = s[i]
-        if c == '"':
-            in_quotes = not in_quotes
-        elif c in " \t" and not in_quotes:
-            break
-        else:
-            buf.append(c)
-        i += 1
-    argv.append("".join(buf))
-    while i < n:
-        while i < n and s[i] in " \t":
-            i += 1
-        if i >= n:
-            break
-        buf = []
-        in_quotes = False
-        while i < n:
-            c = s[i]
-            if c == "\\":
-                start = i
-                while i < n and s[i] == "\\":
-                    i += 1
-                count = i - start
-                if i < n and s[i] == '"':
-                    buf.append("\\" * (count // 2))
-                    if count % 2:
-                        buf.append('"')
-                        i += 1
-                    continue
-                buf.append("\\" * count)
-                continue
-            if c == '"':
-                if in_quotes and i + 1 < n and s[i + 1] == '"':
-                    buf.append('"')
-                    i += 2
-                    continue
-                in_quotes = not in_quotes
-                i += 1
-                continue
-            if c in " \t" and not in_quotes:
-                break
-            buf.append(c)
-            i += 1
-        argv.append("".join(buf))
-    return argv
+command_line_to_argv = split_command_line  # one CommandLineToArgvW for the whole simulator
 
 
 def escape_argument(argument: str | None) -> str:
