@@ -9,11 +9,11 @@ from unittest.mock import MagicMock
 import pytest
 import yaml
 from ansible.errors import AnsibleActionFail
-from ansible.playbook.task import Task
-from ansible.template import Templar
 from ansible_collections.winkube.node.plugins.action import node_plan
 from ansible_collections.winkube.node.plugins.module_utils.node_facts import windows_node_facts
 from ansible_collections.winkube.node.plugins.modules import node_plan as node_plan_docs
+
+from .action_harness import make_action
 
 
 def windows_node(build: int, ubr: int = 2113) -> Dict[str, Any]:
@@ -22,19 +22,8 @@ def windows_node(build: int, ubr: int = 2113) -> Dict[str, Any]:
 
 def run_action(args: Dict[str, Any], check_mode: bool = False) -> Tuple[Dict[str, Any], MagicMock]:
     """Run the action; return its result and a mock whose children record any attempt to reach the host."""
-    task = MagicMock(Task)
-    task.args = args
-    task.async_val = 0
-    task.check_mode = check_mode
-    task.diff = False
-    task.delegate_to = None
-    task.action = "winkube.node.node_plan"
-    play_context = MagicMock()
-    play_context.check_mode = check_mode
-    connection = MagicMock()
-    connection._shell.tmpdir = None
-    loader = MagicMock()
-    action = node_plan.ActionModule(task, connection, play_context, loader, Templar(loader=loader), None)
+    action = make_action(node_plan.ActionModule, "winkube.node.node_plan", args, check_mode)
+    connection = action._connection
     remote = MagicMock()
     action._execute_module = remote.execute_module
     action._low_level_execute_command = remote.low_level_execute_command

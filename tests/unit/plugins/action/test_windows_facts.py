@@ -6,13 +6,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 from typing import Any, Dict, List
-from unittest.mock import MagicMock
 
 import pytest
-from ansible.playbook.task import Task
-from ansible.template import Templar
 from ansible_collections.winkube.node.plugins.action import windows_facts
 from ansible_collections.winkube.node.plugins.plugin_utils.scripts import probe_script
+
+from .action_harness import make_action
 
 RECORDED: Dict[str, Dict[str, Any]] = json.loads(
     (Path(__file__).parent / "fixtures" / "win_powershell_windows_facts.json").read_text()
@@ -21,19 +20,7 @@ RECORDED: Dict[str, Dict[str, Any]] = json.loads(
 
 def run_action(recorded: Dict[str, Any], args: Dict[str, Any] | None = None, check_mode: bool = False):
     """Run the action plugin with ``_execute_module`` answering ``recorded``; return (result, calls)."""
-    task = MagicMock(Task)
-    task.args = args or {}
-    task.async_val = 0
-    task.check_mode = check_mode
-    task.diff = False
-    task.delegate_to = None
-    task.action = "winkube.node.windows_facts"
-    play_context = MagicMock()
-    play_context.check_mode = check_mode
-    connection = MagicMock()
-    connection._shell.tmpdir = None
-    loader = MagicMock()
-    action = windows_facts.ActionModule(task, connection, play_context, loader, Templar(loader=loader), None)
+    action = make_action(windows_facts.ActionModule, "winkube.node.windows_facts", args or {}, check_mode)
     calls: List[Dict[str, Any]] = []
 
     def execute_module(module_name=None, module_args=None, task_vars=None, **kwargs):
