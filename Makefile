@@ -20,7 +20,7 @@ PYVER = $(shell $(BIN)/python -c 'import sys; print("%d.%d" % sys.version_info[:
 # The simulator and its tests are test-only (build_ignore'd, linted by ruff); sanity checks what ships.
 SANITY_EXCLUDE := ^(tests/simulator/|tests/integration/|\.ci/)
 
-.PHONY: help setup cores test molecule lint unit sanity pslint build-collection ee changelog-lint demo clean
+.PHONY: help setup cores test molecule molecule-real lint unit sanity pslint build-collection ee changelog-lint demo clean
 
 help:  ## Show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -68,6 +68,12 @@ molecule: setup  ## Run every Molecule scenario against the simulator (SCENARIOS
 	    || { cat build/molecule-$$s.log; echo "molecule scenario $$s failed (log: build/molecule-$$s.log)"; exit 1; }; \
 	  sed 's/\x1b\[[0-9;]*m//g' build/molecule-$$s.log | grep -A1 'SCENARIO RECAP' | tail -n 1; \
 	done
+	@$(MAKE) --no-print-directory molecule-real
+
+molecule-real: setup  ## The windows-real scenario against a lab (WINKUBE_REAL_* variables; skipped without them)
+	@if [ -z "$${WINKUBE_REAL_HOSTS:-}" ] || [ -z "$${WINKUBE_REAL_USER:-}" ] || [ -z "$${WINKUBE_REAL_PASSWORD:-}" ]; then \
+	  echo "windows-real: skipped (set WINKUBE_REAL_HOSTS, WINKUBE_REAL_USER and WINKUBE_REAL_PASSWORD to run it against real Windows hosts)"; \
+	else PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/molecule test -s windows-real; fi
 
 lint: setup  ## ruff, yamllint, ansible-lint (production), changelog lint, build, sanity, PowerShell parse
 	$(BIN)/ruff check .
