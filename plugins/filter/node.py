@@ -10,7 +10,7 @@ Documentation: one ``<filter>.yml`` sidecar per filter in this directory.
 from __future__ import annotations
 
 import functools
-from typing import Any, Callable, Dict, Optional
+from typing import Any, Callable, Dict, List, Optional
 
 from ansible.errors import AnsibleFilterError
 from ansible_collections.winkube.node.plugins.module_utils import containerd as _containerd
@@ -20,6 +20,7 @@ from ansible_collections.winkube.node.plugins.module_utils import join as _join
 from ansible_collections.winkube.node.plugins.module_utils import kubernetes as _kubernetes
 from ansible_collections.winkube.node.plugins.module_utils import node_facts as _node_facts
 from ansible_collections.winkube.node.plugins.module_utils import pause as _pause
+from ansible_collections.winkube.node.plugins.module_utils import plan as _plan
 from ansible_collections.winkube.node.plugins.module_utils import windows as _windows
 from ansible_collections.winkube.node.plugins.module_utils.versions import parse_version
 
@@ -118,6 +119,16 @@ def kube_binary_url(component: Any, version: Any, arch: Any = "amd64", base_url:
     return {"url": result.url, "checksum_url": result.checksum_url}
 
 
+@_filter("service_environment")
+def service_environment(proxy: Any, service_cidr: Any = None, pod_cidr: Any = None) -> List[str]:
+    """The runtime and kubelet services' proxy environment, credentials included (use under no_log)."""
+    inputs = {"winkube_proxy": proxy, "winkube_service_cidr": service_cidr, "winkube_pod_cidr": pod_cidr}
+    try:
+        return _plan.service_environment({k: v for k, v in inputs.items() if v is not None})
+    except _plan.PlanError as exc:
+        raise ValueError("; ".join(f"[{v.rule}] {v.message}" for v in exc.violations)) from None
+
+
 class FilterModule:
     """winkube.node filters."""
 
@@ -130,4 +141,5 @@ class FilterModule:
             "pause_image": pause_image,
             "kubeadm_join": kubeadm_join,
             "kube_binary_url": kube_binary_url,
+            "service_environment": service_environment,
         }

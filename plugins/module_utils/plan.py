@@ -819,6 +819,16 @@ def _service_environment(c: _Checks, inputs: Mapping[str, Any]) -> List[str]:
     return [*environment, f"NO_PROXY={','.join(merged)}"]
 
 
+def service_environment(inputs: Mapping[str, Any]) -> List[str]:
+    """The services' proxy environment (``NAME=value``, credentials included) for valid inputs;
+    raises PlanError with every violation otherwise (node_plan reports them first)."""
+    c = _Checks()
+    environment = _service_environment(c, inputs)
+    if c.violations:
+        raise PlanError(c.violations)
+    return environment
+
+
 # ---------------------------------------------------------------------------------------------
 # The plan
 
@@ -914,7 +924,9 @@ def resolve_plan(inputs: Mapping[str, Any], windows_node: Mapping[str, Any], tod
         "kubernetes_binaries": binaries,
         "kubernetes_paths": dict(_kubernetes.WINDOWS_NODE_PATHS),
         "registry_mirrors": mirrors,
-        "service_environment": environment,
+        # Shown in task output: credentials masked. The real entries come from
+        # service_environment(inputs), which the preflight role keeps in a no_log fact.
+        "service_environment": [mask_credentials(entry) for entry in environment],
         "host": _host_block(host),
         "warnings": c.warnings,
     }

@@ -159,8 +159,11 @@ attributes:
 notes:
   - Runs on the controller only and makes no remote call, so it works in check mode and before the host is
     reachable over anything but the facts already gathered.
-  - The plan's C(service_environment) and C(registry_mirrors) contain proxy and mirror URLs as given, credentials
-    included; tasks that print or log them should use C(no_log).
+  - The plan's C(service_environment) has proxy credentials masked (C(***@)), so the plan can be shown.
+    The real entries come from the filter C(winkube.node.service_environment), which the preflight role
+    keeps in the C(winkube_service_environment) fact under C(no_log).
+  - C(registry_mirrors) contains mirror URLs as given; do not put credentials in mirror URLs (use the runtime's
+    registry authentication instead).
 seealso:
   - module: winkube.node.windows_facts
 """
@@ -433,8 +436,8 @@ ansible_facts:
           sample: {"docker.io": ["https://mirror.example"]}
         service_environment:
           description:
-            - C(NAME=value) entries for the runtime and kubelet services, empty without a proxy. May contain proxy
-              credentials.
+            - C(NAME=value) entries for the runtime and kubelet services, empty without a proxy. Proxy credentials are
+              masked as C(***@); the filter winkube.node.service_environment gives the real entries.
           type: list
           elements: str
           returned: success

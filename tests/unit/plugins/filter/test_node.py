@@ -32,6 +32,7 @@ def test_filter_names() -> None:
         "pause_image",
         "kubeadm_join",
         "kube_binary_url",
+        "service_environment",
     }
 
 
@@ -330,3 +331,18 @@ def test_bad_token_through_ansible_is_not_echoed() -> None:
     assert proc.returncode != 0
     assert "the --token value is not a bootstrap token" in output
     assert secret not in output
+
+
+def test_service_environment_filter_gives_the_real_entries_and_masks_errors() -> None:
+    from ansible.errors import AnsibleFilterError
+    from ansible_collections.winkube.node.plugins.filter.node import service_environment
+
+    env = service_environment({"https_proxy": "http://bob:pw1@proxy.example:8080"}, "10.96.0.0/12")
+    assert env == [
+        "HTTPS_PROXY=http://bob:pw1@proxy.example:8080",
+        "NO_PROXY=localhost,127.0.0.1,10.96.0.0/12,.svc,.cluster.local",
+    ]
+    assert service_environment({}) == []
+    with pytest.raises(AnsibleFilterError) as refused:
+        service_environment({"https_proxy": "bob:pw1@proxy.example:8080"})
+    assert "pw1" not in str(refused.value) and "[input.winkube_proxy]" in str(refused.value)

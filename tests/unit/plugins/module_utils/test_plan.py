@@ -23,6 +23,7 @@ from ansible_collections.winkube.node.plugins.module_utils.plan import (
     mask_credentials,
     planned_kubernetes_range,
     resolve_plan,
+    service_environment,
 )
 from ansible_collections.winkube.node.plugins.module_utils.versions import Version, parse_version
 
@@ -669,8 +670,13 @@ def test_proxy_credentials_reach_the_service_but_never_a_message() -> None:
     assert "s3cr" not in text and "alice" not in text
     assert "winkube_proxy.https_proxy '***@proxy.example:3128' is not a proxy URL" in text
     assert [v.rule for v in found] == ["input.winkube_proxy", "input.winkube_proxy"]
-    env = plan({"winkube_proxy": {"http_proxy": proxy["http_proxy"]}})["service_environment"]
-    assert env[0] == "HTTP_PROXY=http://alice:s3cr@t@proxy.example:3128"
+    inputs = {"winkube_proxy": {"http_proxy": proxy["http_proxy"]}}
+    # The plan is shown in task output: masked. The services get the real value.
+    assert plan(inputs)["service_environment"][0] == "HTTP_PROXY=http://***@proxy.example:3128"
+    assert service_environment(inputs)[0] == "HTTP_PROXY=http://alice:s3cr@t@proxy.example:3128"
+    with pytest.raises(PlanError) as refused:
+        service_environment({"winkube_proxy": {**proxy, "no_proxy": 5}})
+    assert "s3cr" not in failure_message("h", refused.value.violations)
 
 
 @pytest.mark.parametrize(
