@@ -43,7 +43,9 @@ DEFAULT_USER = "Administrator"
 DEFAULT_PASSWORD = "Sim-Passw0rd!"  # a test-only simulator: the inventory carries it (0600)
 DEFAULT_REBOOT_SECONDS = 3.0
 
-_TOP_KEYS = {"hosts", "bind", "control_port", "collections_paths", "trace_dir", "cluster", "vars"}
+_TOP_KEYS = {"hosts", "bind", "control_port", "collections_paths", "trace_dir", "cluster", "vars", "downloads"}
+# One action per `downloads:` entry (tests.simulator.downloads.DownloadFixtures.configure).
+_DOWNLOAD_ACTIONS = ("content", "content_from", "status", "truncate", "absent")
 # tests.simulator.cluster.Cluster keyword arguments, plus bootstrap tokens to create at start-up
 _CLUSTER_KEYS = {"endpoint", "version", "aliases", "cluster_name", "cluster_dns", "cluster_domain", "tokens"}
 _HOST_KEYS = {
@@ -110,6 +112,8 @@ class SimConfig:
     trace_dir: str | None = None
     cluster: dict[str, Any] = dataclasses.field(default_factory=dict)
     vars: dict[str, Any] = dataclasses.field(default_factory=dict)  # group variables for the inventory
+    # Changes to the simulated internet, shared by every host (``downloads:``; see _validate_downloads).
+    downloads: list[dict[str, Any]] = dataclasses.field(default_factory=list)
 
 
 def _inventory_vars(value: Any, where: str) -> dict[str, Any]:
@@ -182,6 +186,9 @@ def _validate_seed(seed: Any, where: str) -> dict[str, Any]:
         w = f"{where}.services[{i}]"
         _unknown(svc, _SERVICE_KEYS, w)
         _string(svc.get("name"), f"{w}.name")
+        env = svc.get("environment")
+        if env is not None and (not isinstance(env, list) or not all(isinstance(e, str) for e in env)):
+            raise ConfigError(f"{w}.environment: must be a list of NAME=value strings (the REG_MULTI_SZ value)")
     for i, f in enumerate(_list_of_dicts(seed.get("files") or [], f"{where}.files")):
         w = f"{where}.files[{i}]"
         _unknown(f, {"path", "content", "directory"}, w)
@@ -295,7 +302,43 @@ def _parse(data: Any) -> SimConfig:
         cfg.trace_dir = _string(data["trace_dir"], "trace_dir")
     cfg.cluster = _validate_cluster(data.get("cluster"))
     cfg.vars = _inventory_vars(data.get("vars"), "vars")
+    cfg.downloads = _validate_downloads(data.get("downloads"))
     return cfg
+
+
+def _validate_downloads(raw: Any) -> list[dict[str, Any]]:
+    """``downloads:``: entries applied in order to the download fixtures every host shares, each
+    ``url`` and exactly one of ``content`` (text), ``content_from`` (another URL's body), ``status``
+    (an HTTP error status, with optional ``times``), ``truncate`` (bytes served) or ``absent: true``."""
+    if raw is None:
+        return []
+    entries = _list_of_dicts(raw, "downloads")
+    for i, entry in enumerate(entries):
+        where = f"downloads[{i}]"
+        _unknown(entry, {"url", "times", *_DOWNLOAD_ACTIONS}, where)
+        _string(entry.get("url"), f"{where}.url", r"https?://[^\s/]+/.*", "must be an http(s) URL with a path")
+        actions = [a for a in _DOWNLOAD_ACTIONS if a in entry]
+        if len(actions) != 1:
+            raise ConfigError(f"{where}: give exactly one of {', '.join(_DOWNLOAD_ACTIONS)}, got {actions or 'none'}")
+        action = actions[0]
+        value = entry[action]
+        if action == "content" and not isinstance(value, str):
+            raise ConfigError(f"{where}.content: must be a string")
+        if action == "content_from":
+            _string(value, f"{where}.content_from", r"https?://[^\s/]+/.*", "must be an http(s) URL with a path")
+        if action == "status" and (isinstance(value, bool) or not isinstance(value, int) or not 400 <= value <= 599):
+            raise ConfigError(f"{where}.status: must be an HTTP error status 400-599, got {value!r}")
+        if action == "truncate" and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
+            raise ConfigError(f"{where}.truncate: must be a number of bytes >= 0, got {value!r}")
+        if action == "absent" and value is not True:
+            raise ConfigError(f"{where}.absent: must be true")
+        if "times" in entry:
+            times = entry["times"]
+            if action != "status":
+                raise ConfigError(f"{where}.times: only goes with status")
+            if isinstance(times, bool) or not isinstance(times, int) or times < 1:
+                raise ConfigError(f"{where}.times: must be a number of requests >= 1, got {times!r}")
+    return entries
 
 
 def _validate_cluster(raw: Any) -> dict[str, Any]:

@@ -13,6 +13,10 @@ class ModuleRequest:
     ``name`` is the module's FQCN taken from the manifest's ``Script`` entry
     (``ansible.windows.win_copy``), never from ``_ansible_module_name``. ``args`` are the user
     arguments; ``internal`` the ``_ansible_*`` keys (check mode, diff, no_log, verbosity, ...).
+    ``environment`` is the task's ``environment:`` keyword as the exec manifest carries it (2.19+:
+    the module_wrapper action's ``Environment``; <= 2.18: the payload's ``environment``).
+    module_wrapper.ps1 sets each variable in the module's own process
+    (``[Environment]::SetEnvironmentVariable``), so the processes the module starts inherit them.
     """
 
     name: str
@@ -20,6 +24,7 @@ class ModuleRequest:
     internal: dict[str, Any] = dataclasses.field(default_factory=dict)
     source_sha256: str | None = None
     core_version: str | None = None
+    environment: dict[str, str] = dataclasses.field(default_factory=dict)
 
     @property
     def check_mode(self) -> bool:

@@ -17,14 +17,19 @@ the real layouts and checksum files, so checksum verification is exercised for r
   sidecar, as upstream publishes none — domain facts §6;
 * MCR ``https://get.mirantis.com/install.ps1`` (the fixture installer the simulator emulates),
   ``win/static/<channel>/index.json`` and ``docker-<v>.zip`` (``docker/docker.exe``,
-  ``docker/dockerd.exe``).
+  ``docker/dockerd.exe``);
+* nssm ``https://nssm.cc/release/nssm-2.24.zip`` (``nssm-2.24/win32/nssm.exe``,
+  ``nssm-2.24/win64/nssm.exe``, as the real release lays it out), no checksum file: nssm.cc
+  publishes none. The fixture's sha256 is its own, not the real zip's (727d1e42...).
 
 The binaries are tiny PE-looking files carrying the identity stamp (``executables/stamp.py``).
 Where the reference gives real revisions/build dates they are used; the others are synthetic
 (``sha1`` of the name) and say so in the table below.
 
 Tests can add URLs, override content (e.g. to break a checksum), make a URL fail with an HTTP
-status (optionally only the first N times) or serve a truncated body.
+status (optionally only the first N times) or serve a truncated body — in Python, or from the
+hosts file's top-level ``downloads:`` list (``configure``), so a Molecule scenario can serve a
+tampered archive or an air-gapped mirror's URLs.
 """
 
 from __future__ import annotations
@@ -126,6 +131,16 @@ CONTAINERD_REVISIONS = {
 }
 # hcsshim (containerd-shim-runhcs-v1) vendored per containerd line (domain facts §2c).
 HCSSHIM = {(1, 7): "0.11.7", (2, 0): "0.12.9", (2, 1): "0.13.0", (2, 2): "0.14.1", (2, 3): "0.14.1"}
+# Go toolchain per containerd line, printed by `ctr version` ("Go version:"). Synthetic: the
+# reference records no release's toolchain; only the form (goX.Y.Z) is real.
+CONTAINERD_GO = {
+    (1, 6): "go1.23.12",
+    (1, 7): "go1.24.9",
+    (2, 0): "go1.24.9",
+    (2, 1): "go1.24.9",
+    (2, 2): "go1.25.3",
+    (2, 3): "go1.25.3",
+}
 
 
 def containerd_versions() -> list[str]:
@@ -155,6 +170,10 @@ CRICTL_VERSIONS = ("1.33.0", "1.34.0", "1.35.0", "1.36.0")
 
 CRI_DOCKERD_BASE = "https://github.com/Mirantis/cri-dockerd/releases/download"
 CRI_DOCKERD_RELEASES = {"0.3.4": "e88b1605", "0.4.0": None, "0.4.3": None}  # 0.3.4's from GT §8.3
+
+NSSM_URL = "https://nssm.cc/release/nssm-2.24.zip"
+NSSM_VERSION = "2.24"
+NSSM_BUILT = "2014-08-31"  # the 2.24 README's release date
 
 MCR_INSTALLER_URL = "https://get.mirantis.com/install.ps1"
 MCR_BASE = "https://repos.mirantis.com/win/static"
@@ -195,13 +214,14 @@ throw "This fixture only runs inside the winkube Windows host simulator."
 def _containerd_archive(v: str) -> bytes:
     commit = CONTAINERD_REVISIONS.get(v) or _synthetic_commit(f"containerd v{v}")
     shim = HCSSHIM.get(_vkey(v)[:2], "0.11.7")
+    go = CONTAINERD_GO[_vkey(v)[:2]]
     return targz(
         [
             ("bin/", None),
             ("bin/containerd-shim-runhcs-v1.exe", fake_binary("containerd-shim-runhcs-v1", shim)),
-            ("bin/containerd-stress.exe", fake_binary("containerd-stress", v, commit=commit)),
-            ("bin/containerd.exe", fake_binary("containerd", v, commit=commit)),
-            ("bin/ctr.exe", fake_binary("ctr", v, commit=commit)),
+            ("bin/containerd-stress.exe", fake_binary("containerd-stress", v, commit=commit, go=go)),
+            ("bin/containerd.exe", fake_binary("containerd", v, commit=commit, go=go)),
+            ("bin/ctr.exe", fake_binary("ctr", v, commit=commit, go=go)),
         ]
     )
 
@@ -266,6 +286,19 @@ def _installer() -> bytes:
     return stamped_text("mcr-install", "1.0.24", _INSTALL_PS1_BODY)
 
 
+def _nssm_zip() -> bytes:
+    top = f"nssm-{NSSM_VERSION}"
+    return zipped(
+        [
+            (top, None),
+            (f"{top}/win32", None),
+            (f"{top}/win32/nssm.exe", fake_binary("nssm", NSSM_VERSION, arch="win32", built=NSSM_BUILT)),
+            (f"{top}/win64", None),
+            (f"{top}/win64/nssm.exe", fake_binary("nssm", NSSM_VERSION, arch="win64", built=NSSM_BUILT)),
+        ]
+    )
+
+
 def _stable_marker(version: str) -> bytes:
     return f"v{version}\n".encode()
 
@@ -301,6 +334,7 @@ def default_builders() -> dict[str, Callable[[], bytes]]:
         c = commit or _synthetic_commit(f"cri-dockerd v{v}")[:8]
         b[f"{CRI_DOCKERD_BASE}/v{v}/cri-dockerd-{v}.win.amd64.zip"] = functools.partial(_cri_dockerd_zip, v, c)
     b[MCR_INSTALLER_URL] = _installer
+    b[NSSM_URL] = _nssm_zip
     for channel, versions in MCR_CHANNELS.items():
         b[f"{MCR_BASE}/{channel}/index.json"] = functools.partial(_mcr_index, versions)
         for v in versions:
@@ -340,6 +374,13 @@ class DownloadFixtures:
     def urls(self) -> list[str]:
         known = set(self._content) | (set(default_builders()) if self._defaults else set())
         return sorted(known - self._removed)
+
+    def content(self, url: str) -> bytes:
+        """The body served for ``url`` now, without counting a request (KeyError when there is none)."""
+        try:
+            return self._body(url)
+        except DownloadError:
+            raise KeyError(f"no fixture for {url}") from None
 
     def _body(self, url: str) -> bytes:
         if url in self._content:
@@ -404,6 +445,26 @@ class DownloadFixtures:
         else:
             self._faults.pop(url, None)
             self._truncate.pop(url, None)
+
+    def configure(self, entries: list[dict[str, Any]]) -> None:
+        """Apply the hosts file's ``downloads:`` entries in order (validated by ``config.py``): each has
+        ``url`` and one of ``content`` (text to serve), ``content_from`` (serve what another URL serves
+        now), ``status`` (+ optional ``times``: answer that HTTP status), ``truncate`` (serve only that many
+        bytes) or ``absent: true`` (404). A ``content_from`` naming no fixture is a KeyError."""
+        for entry in entries:
+            url = entry["url"]
+            if "content" in entry:
+                self.add(url, entry["content"].encode("utf-8"))
+            elif "content_from" in entry:
+                self.add(url, self.content(entry["content_from"]))
+            elif "status" in entry:
+                self.fail(url, entry["status"], times=entry.get("times"))
+            elif "truncate" in entry:
+                self.truncate(url, entry["truncate"])
+            elif entry.get("absent"):
+                self.remove(url)
+            else:
+                raise KeyError(f"downloads entry for {url} says nothing to do")
 
     def state(self) -> dict[str, Any]:
         return {

@@ -143,7 +143,13 @@ class Service:
     sid_info: str = "none"  # none | restricted | unrestricted
     required_privileges: list[str] = dataclasses.field(default_factory=list)
     pre_shutdown_timeout_ms: int = 10000  # the default since Windows 10 1703 / Server 2019
-    environment: dict[str, str] = dataclasses.field(default_factory=dict)
+    # The REG_MULTI_SZ ``Environment`` value of HKLM:\SYSTEM\CurrentControlSet\Services\<name> as stored
+    # ("NAME=value" strings; None: no value). This field *is* that registry value: the registry methods
+    # of WindowsHost read and write it here, so there is one source of truth.
+    environment: list[str] | None = None
+    # The environment block of the running process (None while stopped): fixed when the service
+    # starts, so a changed Environment value only reaches the process after a restart, as on Windows.
+    process_environment: dict[str, str] | None = None
     service_type: str = "win32_own_process"
     exit_code: int = 0
     pid: int = 0
@@ -168,6 +174,47 @@ DEFAULT_FEATURES: tuple[tuple[str, str, bool], ...] = (
     ("Windows-Defender", "Microsoft Defender Antivirus", True),
     ("PowerShellRoot", "Windows PowerShell", False),
     ("WoW64-Support", "WoW64 Support", True),
+)
+
+
+# The services' keys. Each service's ``Environment`` value is kept in ``Service.environment`` (see the
+# registry methods); the values below belong to the SCM configuration the simulator keeps in other
+# Service fields, so reading or writing them through the registry would meet a second, stale truth:
+# that fails loudly instead (change them with win_service or sc.exe).
+SERVICES_KEY = r"HKLM:\SYSTEM\CurrentControlSet\Services"
+SCM_VALUES = frozenset(
+    {
+        "imagepath",
+        "start",
+        "type",
+        "objectname",
+        "displayname",
+        "description",
+        "dependonservice",
+        "errorcontrol",
+        "failureactions",
+        "failurecommand",
+        "delayedautostart",
+        "group",
+        "requiredprivileges",
+        "servicesidtype",
+        "preshutdowntimeout",
+    }
+)
+
+# Microsoft Defender's Group Policy exclusion lists. The Policy CSP maps ExcludedPaths,
+# ExcludedProcesses and ExcludedExtensions to the WindowsDefender.admx policies Exclusions_Paths,
+# Exclusions_Processes and Exclusions_Extensions, registry key Software\Policies\Microsoft\Windows
+# Defender\Exclusions (MicrosoftDocs windows-itpro-docs policy-csp-defender.md). Enabling one writes its
+# DWORD toggle (Exclusions_Paths = 1) and one value per entry in the list key (Paths, Processes,
+# Extensions), named after the entry; "the value is not used" (the ADMX text; Group Policy writes
+# REG_SZ "0"). [RECONSTRUCTED] A list whose toggle is absent or not 1 is treated as a policy that is not
+# enabled, as a policy engine would: the simulator does not apply it.
+DEFENDER_POLICY_KEY = r"HKLM:\SOFTWARE\Policies\Microsoft\Windows Defender"
+DEFENDER_POLICY_LISTS: tuple[tuple[str, str, str], ...] = (
+    ("path", "Paths", "Exclusions_Paths"),
+    ("process", "Processes", "Exclusions_Processes"),
+    ("extension", "Extensions", "Exclusions_Extensions"),
 )
 
 
@@ -274,6 +321,8 @@ class WindowsHost:
         self.env_machine: dict[str, str] = {}
         self.env_user: dict[str, str] = {}
         self.firewall_rules: dict[str, dict[str, Any]] = {}
+        # The local Defender preferences (what Add-MpPreference adds). What Defender applies also
+        # includes the Group Policy lists in the registry: see effective_defender_exclusions().
         self.defender_exclusions: dict[str, list[str]] = {"path": [], "process": [], "extension": []}
         self.images: dict[str, dict[str, Any]] = {}  # runtime image ref → {digest, os_version, size, namespace}
         self.faults: dict[str, Any] = {}
@@ -358,6 +407,7 @@ class WindowsHost:
                 path=rf"C:\Windows\system32\svchost.exe -k {name}",
                 service_type="win32_share_process",
             )
+        self.create_reg_key(SERVICES_KEY)
         cv = r"HKLM:\SOFTWARE\Microsoft\Windows NT\CurrentVersion"
         self.set_reg(cv, "CurrentBuildNumber", "String", str(self.build))
         self.set_reg(cv, "CurrentBuild", "String", str(self.build))
@@ -508,8 +558,40 @@ class WindowsHost:
             p = p[: p.index("\\")] + ":" + p[p.index("\\") :]
         return p
 
+    def _service_of_key(self, key: str) -> Service | None:
+        """The existing service whose key (exactly HKLM:\\SYSTEM\\CurrentControlSet\\Services\\<name>) this is."""
+        prefix = SERVICES_KEY.lower() + "\\"
+        lowered = self._reg_key(key).lower()
+        if not lowered.startswith(prefix) or "\\" in lowered[len(prefix) :]:
+            return None
+        return self.services.get(lowered[len(prefix) :])
+
+    def _service_value(self, key: str, name: str) -> Service | None:
+        """The service when ``name`` is its ``Environment`` value (kept in Service.environment), None
+        for a plain registry value; SCM-owned values fail loudly (see SCM_VALUES)."""
+        svc = self._service_of_key(key)
+        if svc is None:
+            return None
+        if name.lower() in SCM_VALUES:
+            raise SimulatorError(
+                f"simulator: the {name} value of service {svc.name} belongs to the SCM configuration, which the "
+                "simulator does not map to the registry; change it with win_service or sc.exe"
+            )
+        return svc if name.lower() == "environment" else None
+
     def set_reg(self, path: str, name: str, vtype: str, data: Any) -> bool:
         key = self._reg_key(path)
+        svc = self._service_value(key, name)
+        if svc is not None:
+            if str(vtype).lower() not in ("multistring", "reg_multi_sz"):
+                raise SimulatorError(
+                    f"simulator: the Environment value of service {svc.name} as {vtype} is not emulated "
+                    "(the SCM reads a REG_MULTI_SZ)"
+                )
+            entries = [str(v) for v in data or []]
+            changed = svc.environment != entries
+            svc.environment = entries
+            return changed
         self.create_reg_key(key)
         values = self.registry[key.lower()]
         new = (vtype, data)
@@ -521,6 +603,11 @@ class WindowsHost:
 
     def reg_values(self, path: str) -> dict[str, tuple[str, Any]]:
         """The values of a key under the names they were created with ({} for a missing key)."""
+        if self._service_of_key(path) is not None:
+            raise SimulatorError(
+                f"simulator: listing the values of service key {path} is not emulated (its SCM values live in the "
+                "service model); read a value by name"
+            )
         key = self._reg_key(path).lower()
         case = self.registry_value_case.get(key, {})
         return {case.get(n, n): v for n, v in self.registry.get(key, {}).items()}
@@ -529,15 +616,19 @@ class WindowsHost:
         """Names of the direct sub keys of a key, as created."""
         prefix = self._reg_key(path).lower().rstrip("\\") + "\\"
         depth = prefix.count("\\")
-        return sorted(
-            self.registry_case.get(k, k).rsplit("\\", 1)[-1]
+        names = {
+            k.rsplit("\\", 1)[-1]: self.registry_case.get(k, k).rsplit("\\", 1)[-1]
             for k in self.registry
             if k.startswith(prefix) and k.count("\\") == depth
-        )
+        }
+        if prefix == SERVICES_KEY.lower() + "\\":
+            for svc in self.services.values():  # every service has its key
+                names.setdefault(svc.name.lower(), svc.name)
+        return sorted(names.values(), key=str.lower)
 
     def create_reg_key(self, path: str) -> bool:
         key = self._reg_key(path)
-        if key.lower() in self.registry:
+        if key.lower() in self.registry or self._service_of_key(key) is not None:
             return False
         parts = key.split("\\")
         for i in range(1, len(parts) + 1):
@@ -548,13 +639,28 @@ class WindowsHost:
         return True
 
     def get_reg(self, path: str, name: str) -> tuple[str, Any] | None:
+        svc = self._service_value(path, name)
+        if svc is not None:
+            return None if svc.environment is None else ("MultiString", list(svc.environment))
         return self.registry.get(self._reg_key(path).lower(), {}).get(name.lower())
 
     def reg_key_exists(self, path: str) -> bool:
-        return self._reg_key(path).lower() in self.registry
+        return self._reg_key(path).lower() in self.registry or self._service_of_key(path) is not None
 
     def delete_reg(self, path: str, name: str | None = None) -> bool:
         key = self._reg_key(path).lower()
+        if name is None and (
+            self._service_of_key(key) is not None or (SERVICES_KEY.lower() + "\\").startswith(key + "\\")
+        ):
+            raise SimulatorError(
+                f"simulator: deleting {path} is not emulated: it holds services (remove a service with sc.exe "
+                "delete or win_service state=absent)"
+            )
+        svc = None if name is None else self._service_value(key, name)
+        if svc is not None:
+            had = svc.environment is not None
+            svc.environment = None
+            return had
         if key not in self.registry:
             return False
         if name is None:
@@ -607,11 +713,15 @@ class WindowsHost:
             if err:
                 return f"Service '{svc.name}' depends on '{dep}', which failed to start: {err}"
         binary = self.binary_of(svc)
+        # The process gets its environment block when it is created, before its code runs: starters
+        # read svc.process_environment as the daemon would read its environment.
+        svc.process_environment = self.service_process_environment(svc)
         if binary.lower().endswith("svchost.exe"):
             svc.state = "running"
             return None
         if not self.exists(binary):
             svc.state = "stopped"
+            svc.process_environment = None
             return (
                 f"Service '{svc.display_name or svc.name} ({svc.name})' cannot be started due to the "
                 f"following error: Cannot start service {svc.name} on computer '.'."
@@ -620,6 +730,7 @@ class WindowsHost:
         err = starter(self, svc) if starter else None
         if err:
             svc.state = "stopped"
+            svc.process_environment = None
             return err
         svc.state = "running"
         svc.pid = 1000 + len(self.services) * 4
@@ -632,9 +743,26 @@ class WindowsHost:
         for other in self.services.values():
             if other.state == "running" and any(d.lower() == svc.name.lower() for d in other.dependencies):
                 other.state = "stopped"
+                other.process_environment = None
         svc.state = "stopped"
         svc.pid = 0
+        svc.process_environment = None
         return None
+
+    def service_process_environment(self, svc: Service) -> dict[str, str]:
+        """The environment block the SCM gives a service's process: the system (machine) environment,
+        then the service's ``Environment`` entries on top. [RECONSTRUCTED] An entry replaces a variable of
+        the same name (case-insensitive, as Windows environment names are); one without ``NAME=`` is
+        ignored. LocalSystem services get no user variables."""
+        env = dict(self.env_machine)
+        for entry in svc.environment or []:
+            name, sep, value = entry.partition("=")
+            if not sep or not name:
+                continue
+            for existing in [k for k in env if k.lower() == name.lower()]:
+                del env[existing]
+            env[name] = value
+        return env
 
     # ---------------------------------------------------------------- reboot
 
@@ -648,6 +776,7 @@ class WindowsHost:
         for svc in self.services.values():
             svc.state = "stopped"
             svc.pid = 0
+            svc.process_environment = None
         self.reboot_pending = False
         self.boot_count += 1
         self.boot_time = max(time.time(), self.boot_time + 1)
@@ -656,6 +785,33 @@ class WindowsHost:
         for svc in sorted(self.services.values(), key=lambda s: len(s.dependencies)):
             if svc.start_mode in ("auto", "delayed") and svc.state != "running":
                 self.start_service(svc.name)
+
+    # ---------------------------------------------------------------- Defender
+
+    def _dword_is(self, path: str, name: str, expected: int) -> bool:
+        value = self.get_reg(path, name)
+        return value is not None and str(value[0]).lower() in ("dword", "reg_dword") and int(value[1]) == expected
+
+    def effective_defender_exclusions(self) -> dict[str, list[str]]:
+        """The exclusions Defender applies (what Get-MpPreference lists): each enabled Group Policy list
+        (see DEFENDER_POLICY_LISTS), then the local preferences, which Defender merges with the managed
+        lists unless the policy DisableLocalAdminMerge is 1 (Microsoft Defender docs, "Configure how
+        locally and globally defined exclusions lists are merged"). Entries compare without case."""
+        merge_local = not self._dword_is(DEFENDER_POLICY_KEY, "DisableLocalAdminMerge", 1)
+        exclusions_key = DEFENDER_POLICY_KEY + r"\Exclusions"
+        out: dict[str, list[str]] = {}
+        for kind, list_key, toggle in DEFENDER_POLICY_LISTS:
+            policy = (
+                list(self.reg_values(exclusions_key + "\\" + list_key))
+                if self._dword_is(exclusions_key, toggle, 1)
+                else []
+            )
+            local = list(self.defender_exclusions.get(kind, [])) if merge_local else []
+            merged: dict[str, str] = {}
+            for entry in policy + local:
+                merged.setdefault(entry.lower(), entry)
+            out[kind] = list(merged.values())
+        return out
 
     # ---------------------------------------------------------------- inspection
 
@@ -673,6 +829,23 @@ class WindowsHost:
     def count_module(self, name: str) -> None:
         self.stats["module_runs_total"] += 1
         self.stats["module_runs"][name] = self.stats["module_runs"].get(name, 0) + 1
+
+    def _registry_dump(self) -> dict[str, dict[str, list[Any]]]:
+        """Every key with values, as created; a service's Environment appears under its key."""
+        dump = {
+            self.registry_case.get(k, k): {
+                self.registry_value_case.get(k, {}).get(n, n): list(v) for n, v in vals.items()
+            }
+            for k, vals in sorted(self.registry.items())
+            if vals
+        }
+        for svc in self.services.values():
+            if svc.environment is not None:
+                dump.setdefault(rf"{SERVICES_KEY}\{svc.name}", {})["Environment"] = [
+                    "MultiString",
+                    list(svc.environment),
+                ]
+        return dump
 
     def state(self) -> dict[str, Any]:
         """A JSON-serialisable dump of the whole host (the control API's ``/hosts/NAME/state``)."""
@@ -696,17 +869,11 @@ class WindowsHost:
                     }
                     for _, e in sorted(self.files.items())
                 ],
-                "registry": {
-                    self.registry_case.get(k, k): {
-                        self.registry_value_case.get(k, {}).get(n, n): list(v) for n, v in vals.items()
-                    }
-                    for k, vals in sorted(self.registry.items())
-                    if vals
-                },
+                "registry": self._registry_dump(),
                 "path": self.env_machine.get("Path", "").split(";"),
                 "environment": {"machine": dict(self.env_machine), "user": dict(self.env_user)},
                 "firewall_rules": copy.deepcopy(self.firewall_rules),
-                "defender_exclusions": copy.deepcopy(self.defender_exclusions),
+                "defender_exclusions": self.effective_defender_exclusions(),
                 "images": copy.deepcopy(self.images),
                 "extra": copy.deepcopy(_jsonable(self.extra)),
             }

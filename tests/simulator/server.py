@@ -563,6 +563,16 @@ def _make_cluster(spec: dict[str, Any]) -> Any:
     return cluster
 
 
+def _configure_downloads(downloads: Any, entries: list[dict[str, Any]]) -> None:
+    """Apply HOSTS.yml ``downloads:`` (already validated) to the fixtures every host shares."""
+    if downloads is None:
+        raise ConfigError("downloads: configured, but the download fixtures are not available")
+    try:
+        downloads.configure(entries)
+    except KeyError as exc:
+        raise ConfigError(f"downloads: {exc.args[0]}") from None
+
+
 def _shared(module: str, attr: str) -> Any:
     """The objects all hosts share (download fixtures, the cluster), when their layer exists."""
     try:
@@ -633,6 +643,8 @@ class Simulator:
         # transport can be tested on its own; by default it is wired in when present.
         self.with_executables = with_executables
         self.downloads = _shared("tests.simulator.downloads", "DownloadFixtures") if with_executables else None
+        if self.config.downloads:
+            _configure_downloads(self.downloads, self.config.downloads)
         self.cluster = _make_cluster(self.config.cluster) if with_executables else None
         trace = trace_dir or self.config.trace_dir
         self.tracer = TraceWriter(trace) if trace else None

@@ -7,13 +7,14 @@ file that is not there with the real Win32 error, then decide *from the file its
 * built-in System32 tools (``tar.exe``, ``sc.exe``, ``cmd.exe``, ``shutdown.exe``, ``wevtutil.exe``,
   ``netsh.exe``, and ``powershell.exe`` in ``WindowsPowerShell\v1.0``) by their path;
 * fake binaries by the stamp line they carry (``stamp.py``; ``downloads.py`` builds them):
-  containerd, ctr, crictl, kubelet, kubeadm, kube-proxy, kubectl, cri-dockerd, docker, dockerd.
+  containerd, ctr, crictl, kubelet, kubeadm, kube-proxy, kubectl, cri-dockerd, docker, dockerd,
+  nssm.
 
 Anything else — an unknown binary, an argument form a tool's emulation does not cover — fails
 loudly with rc 1 and ``simulator: <exe> <args> is not emulated``; nothing answers "ok" by default.
 
 ``install(host)`` wires the host side: the ``service_starters`` that decide whether services made
-from these binaries run (containerd, kubelet, kube-proxy, cri-dockerd, dockerd), ``powershell.exe``
+from these binaries run (containerd, kubelet, kube-proxy, cri-dockerd, dockerd, nssm), ``powershell.exe``
 on disk, and a boot hook. The server calls it once per host.
 """
 
@@ -30,11 +31,18 @@ from tests.simulator.executables import (
     docker,
     kube,
     kubeadm,
+    nssm,
     sc,
     system,
     tar,
 )
-from tests.simulator.executables.common import Invocation, default_cwd, getenv, not_emulated
+from tests.simulator.executables.common import (
+    Invocation,
+    default_cwd,
+    getenv,
+    not_emulated,
+    process_environment,
+)
 from tests.simulator.executables.stamp import parse_stamp
 from tests.simulator.host import SimulatorError, WindowsHost
 
@@ -67,6 +75,7 @@ STAMPED_TOOLS: dict[str, Handler] = {
     "cri-dockerd": docker.run_cri_dockerd,
     "docker": docker.run_docker,
     "dockerd": docker.run_dockerd,
+    "nssm": nssm.run,
 }
 
 SERVICE_STARTERS = {
@@ -75,6 +84,7 @@ SERVICE_STARTERS = {
     "kube-proxy.exe": kube.kube_proxy_starter,
     "cri-dockerd.exe": docker.cri_dockerd_starter,
     "dockerd.exe": docker.dockerd_starter,
+    "nssm.exe": nssm.starter,
 }
 
 
@@ -148,8 +158,18 @@ def resolve(host: WindowsHost, name: str, chdir: str | None) -> str | None:
     return None
 
 
-def run(host: WindowsHost, argv: list[str], stdin: bytes | None, chdir: str | None) -> ExecResult:
-    """Start ``argv`` on the simulated host and return what the process gives back."""
+def run(
+    host: WindowsHost,
+    argv: list[str],
+    stdin: bytes | None,
+    chdir: str | None,
+    environment: dict[str, str] | None = None,
+) -> ExecResult:
+    """Start ``argv`` on the simulated host and return what the process gives back.
+
+    ``environment`` holds variables the parent process set for itself (a task's ``environment:``),
+    which the child inherits on top of the machine and user environment; an empty value unsets a
+    variable, as ``[Environment]::SetEnvironmentVariable(name, "")`` does."""
     if not argv:
         raise SimulatorError("run() needs at least the executable in argv")
     with host.lock:
@@ -165,7 +185,14 @@ def run(host: WindowsHost, argv: list[str], stdin: bytes | None, chdir: str | No
         if entry.is_dir:
             return _start_failure(5, "Access is denied.")
         _count(host, entry.path)
-        inv = Invocation(host=host, path=entry.path, argv=list(argv), stdin=stdin, cwd=cwd)
+        inv = Invocation(
+            host=host,
+            path=entry.path,
+            argv=list(argv),
+            stdin=stdin,
+            cwd=cwd,
+            environment=process_environment(host, environment),
+        )
         handler = SYSTEM_TOOLS.get(entry.path.lower())
         if handler is not None:
             return handler(inv)

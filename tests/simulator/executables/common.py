@@ -28,6 +28,17 @@ class Invocation:
     stdin: bytes | None
     cwd: str
     stamp: Stamp | None = None
+    # The process's environment block (process_environment()); None: the host's, as a new process
+    # started by the WinRM shell itself gets it.
+    environment: dict[str, str] | None = None
+
+    def getenv(self, name: str) -> str | None:
+        """A variable of this process (names are case-insensitive on Windows)."""
+        env = self.host.environment() if self.environment is None else self.environment
+        for k, v in env.items():
+            if k.lower() == name.lower():
+                return v
+        return None
 
     @property
     def args(self) -> list[str]:
@@ -307,6 +318,19 @@ def getenv(host: WindowsHost, name: str) -> str | None:
         if k.lower() == name.lower():
             return v
     return None
+
+
+def process_environment(host: WindowsHost, inherited: dict[str, str] | None) -> dict[str, str]:
+    """The environment block of a process a module starts: the machine and user environment, then
+    what the parent set for itself on top (same name, any case, replaced); an empty value removes
+    the variable, as ``[Environment]::SetEnvironmentVariable(name, "")`` does."""
+    env = host.environment()
+    for name, value in (inherited or {}).items():
+        for existing in [k for k in env if k.lower() == name.lower()]:
+            del env[existing]
+        if value != "":
+            env[name] = value
+    return env
 
 
 def default_cwd(host: WindowsHost) -> str:

@@ -21,6 +21,8 @@ config must parse and have a ``version`` this release reads; a missing config fi
 
 from __future__ import annotations
 
+import uuid
+
 from tests.simulator.contract import ExecResult
 from tests.simulator.executables import cmdline, sc
 from tests.simulator.executables import containerd_config as cc
@@ -174,7 +176,8 @@ def starter(host: WindowsHost, svc: Service) -> str | None:
     if other is not None and other.get("service", "").lower() != svc.name.lower():
         reason = f"containerd: failed to get listener for main endpoint: open {address}: Access is denied."
         return service_failed(host, svc, 1067, reason, log_file)
-    for d in (flags.get("root") or loaded.root, flags.get("state") or loaded.state):
+    root = str(flags.get("root") or loaded.root)
+    for d in (root, flags.get("state") or loaded.state):
         try:
             host.mkdir(resolve_path(host, str(d), SERVICE_SYSTEM_CWD))
         except DiskFullError:
@@ -190,6 +193,12 @@ def starter(host: WindowsHost, svc: Service) -> str | None:
         {
             "kind": "containerd",
             "version": stamp.version,
+            "revision": stamp.get("commit"),
+            # The daemon's UUID (what `ctr version` shows): real containerd keeps one per root; here it is
+            # derived from the host and the root, so it is stable across restarts and upgrades.
+            "uuid": str(
+                uuid.uuid5(uuid.NAMESPACE_URL, f"winkube-sim://{host.name}/{flags.get('root') or loaded.root}")
+            ),
             "binary": argv[0],
             "pipes": [normalize_pipe(address)],
             "address": address,

@@ -1,6 +1,13 @@
-r"""``ctr.exe`` (stamp ``ctr``): ``--version`` and ``images pull|ls|rm`` against the running
-containerd daemon (the service whose pipe ``--address`` names; default
+r"""``ctr.exe`` (stamp ``ctr``): ``--version``, ``version`` and ``images pull|ls|rm`` against the
+running containerd daemon (the service whose pipe ``--address`` names; default
 ``\\.\pipe\containerd-containerd``).
+
+``version`` prints the client block, then — once the daemon answers on its pipe — the server's
+version, revision and UUID (containerd cmd/ctr/commands/version/version.go); without a daemon the client
+block is printed and the dial fails, which is what a caller waiting for the pipe retries on.
+``images pull --hosts-dir DIR`` is accepted (containerd docs/hosts.md): the simulated registries answer
+every reference themselves, so the directory only has to be a string, as for the real ctr, which
+does not require it to exist.
 
 A pull picks the manifest with the *running* containerd's platform matcher (knowledge base, per
 version); the output follows the ctr major: 1.x prints the local-pull progress table and
@@ -36,7 +43,14 @@ GLOBAL = {
     "help": "bool",
 }
 GLOBAL_ALIASES = {"a": "address", "n": "namespace", "v": "version", "h": "help"}
-PULL = {"platform": "list", "local": "bool", "user": "str", "skip-verify": "bool", "plain-http": "bool"}
+PULL = {
+    "platform": "list",
+    "local": "bool",
+    "user": "str",
+    "skip-verify": "bool",
+    "plain-http": "bool",
+    "hosts-dir": "str",
+}
 PULL_ALIASES = {"u": "user", "k": "skip-verify"}
 DEFAULT_ADDRESS = r"\\.\pipe\containerd-containerd"
 BAR = "|" + "+" * 38 + "|"
@@ -51,22 +65,18 @@ def run(inv: Invocation) -> ExecResult:
     pkg = "github.com/containerd/containerd" + ("/v2" if inv.stamp.major >= 2 else "")
     if g.get("version"):
         return ok(f"ctr {pkg} v{inv.stamp.version}\n")
+    address = str(g.get("address") or getenv(inv.host, "CONTAINERD_ADDRESS") or DEFAULT_ADDRESS)
+    if g.positional == ["version"]:
+        return _version(inv, address)
     if not g.positional or g.positional[0] not in ("images", "image", "i"):
         return not_emulated(inv)
     sub = g.positional[1:]
     if not sub:
         return not_emulated(inv)
-    address = str(g.get("address") or getenv(inv.host, "CONTAINERD_ADDRESS") or DEFAULT_ADDRESS)
     namespace = str(g.get("namespace") or getenv(inv.host, "CONTAINERD_NAMESPACE") or "default")
     daemon = daemon_on(inv.host, address)
     if daemon is None or daemon.get("kind") != "containerd":
-        # [RECONSTRUCTED] grpc dial failure of a missing named pipe.
-        inner = f"transport: error while dialing: open {address}: The system cannot find the file specified."
-        return fail(
-            1,
-            f"ctr: failed to dial {go_quote(address)}: context deadline exceeded: connection error: "
-            f"desc = {go_quote(inner)}\n",
-        )
+        return fail(1, _dial_failure(address))
     cmd, rest = sub[0], sub[1:]
     if cmd == "pull":
         return _pull(inv, rest, namespace, daemon)
@@ -75,6 +85,37 @@ def run(inv: Invocation) -> ExecResult:
     if cmd in ("rm", "remove", "delete", "del"):
         return _rm(inv, rest, namespace)
     return not_emulated(inv)
+
+
+def _dial_failure(address: str) -> str:
+    """[RECONSTRUCTED] the gRPC dial failure of a named pipe nobody listens on."""
+    inner = f"transport: error while dialing: open {address}: The system cannot find the file specified."
+    return (
+        f"ctr: failed to dial {go_quote(address)}: context deadline exceeded: connection error: "
+        f"desc = {go_quote(inner)}\n"
+    )
+
+
+def _version(inv: Invocation, address: str) -> ExecResult:
+    """``ctr version``: fmt.Println("  Version: ", v) puts two blanks after "Version:" (Println adds one)."""
+    assert inv.stamp is not None
+    go = inv.stamp.get("go")
+    if not go:
+        return not_emulated(inv, f"ctr version for a ctr.exe whose stamp has no go field ({inv.path})")
+    client = f"Client:\n  Version:  v{inv.stamp.version}\n  Revision: {inv.stamp.get('commit')}\n  Go version: {go}\n\n"
+    daemon = daemon_on(inv.host, address)
+    if daemon is None or daemon.get("kind") != "containerd":
+        return fail(1, _dial_failure(address), client)
+    server = (
+        f"Server:\n  Version:  v{daemon['version']}\n  Revision: {daemon.get('revision', '')}\n"
+        f"  UUID: {daemon.get('uuid', '')}\n"
+    )
+    warnings = ""
+    if daemon["version"] != inv.stamp.version:
+        warnings += "WARNING: version mismatch\n"
+    if daemon.get("revision", "") != inv.stamp.get("commit"):
+        warnings += "WARNING: revision mismatch\n"
+    return ok(client + server, warnings)
 
 
 def _pull(inv: Invocation, args: list[str], namespace: str, daemon: dict) -> ExecResult:

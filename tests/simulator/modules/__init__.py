@@ -27,6 +27,7 @@ from . import (  # noqa: F401
     win_file,
     win_firewall_rule,
     win_get_url,
+    win_nssm,
     win_ping,
     win_powershell,
     win_registry,

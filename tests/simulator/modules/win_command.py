@@ -34,12 +34,21 @@ _OVERRIDES = SpecOverrides(
 )
 
 
-def run_executable(host: WindowsHost, argv: list[str], stdin: bytes | None, chdir: str | None) -> ExecResult:
+def run_executable(
+    host: WindowsHost,
+    argv: list[str],
+    stdin: bytes | None,
+    chdir: str | None,
+    environment: dict[str, str] | None = None,
+) -> ExecResult:
     """Run a simulated binary (piece C's ``tests.simulator.executables.run``); imported on first use
-    so this package does not depend on it at import time. Tests may replace this function."""
+    so this package does not depend on it at import time. Tests may replace this function.
+    ``environment`` is the task's ``environment:``: win_command.ps1 starts the process without an
+    environment of its own (Start-AnsibleWindowsProcess without -Environment), so it inherits the
+    module's process environment, where module_wrapper.ps1 put those variables."""
     from tests.simulator import executables
 
-    return executables.run(host, argv, stdin, chdir)
+    return executables.run(host, argv, stdin, chdir, environment=environment)
 
 
 def resolve_executable(host: WindowsHost, name: str, chdir: str | None) -> str | None:
@@ -88,7 +97,10 @@ def win_command(run: ModuleRun) -> None:
         run.fail(f"Failed to run: '{command_line}': Could not find specified -WorkingDirectory '{chdir}'")
     start = datetime.datetime.now(datetime.UTC)
     stdin = p["stdin"].encode("utf-8") if p["stdin"] else None
-    outcome = run_executable(host, argv, stdin, chdir)
+    # The task environment is handed over only when the task sets one, so a runner written for the
+    # four-argument form (tests replace run_executable) keeps working.
+    env = run.request.environment
+    outcome = run_executable(host, argv, stdin, chdir, env) if env else run_executable(host, argv, stdin, chdir)
     end = datetime.datetime.now(datetime.UTC)
     win32_error = getattr(outcome, "win32_error", None)
     if win32_error is not None:

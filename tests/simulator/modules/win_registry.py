@@ -91,10 +91,9 @@ def win_reg_stat(run: ModuleRun) -> None:
     if not host.reg_key_exists(path):
         run.result["exists"] = False
         return
-    values = host.reg_values(path)
     if name is None:
         run.result["exists"] = True
-        run.result["properties"] = {n: _property(host, n, v) for n, v in values.items()}
+        run.result["properties"] = {n: _property(host, n, v) for n, v in host.reg_values(path).items()}
         run.result["sub_keys"] = host.reg_subkeys(path)
         return
     found = host.get_reg(path, name)

@@ -64,8 +64,8 @@ def test_identity_comes_from_the_content_not_the_name(host):
     host.write_file(r"C:\tools\real.exe", b"MZ\x90\x00 some vendor binary")
     r = sh(host, r"C:\tools\real.exe", "--help")
     assert (r.rc, r.stderr) == (1, "simulator: real.exe --help is not emulated\n")
-    host.write_file(r"C:\tools\nssm.exe", fake_binary("nssm", "2.24"))
-    assert sh(host, r"C:\tools\nssm.exe", "install", "x").stderr == "simulator: nssm.exe install x is not emulated\n"
+    host.write_file(r"C:\tools\winsw.exe", fake_binary("winsw", "2.12.0"))
+    assert sh(host, r"C:\tools\winsw.exe", "install", "x").stderr == "simulator: winsw.exe install x is not emulated\n"
 
 
 def test_unemulated_argument_forms_fail_loudly(host):

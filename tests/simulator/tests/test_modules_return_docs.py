@@ -74,6 +74,14 @@ def _exes(host: WindowsHost) -> None:
     executables.install(host)
 
 
+def _nssm(host: WindowsHost) -> None:
+    from tests.simulator.executables.stamp import fake_binary
+
+    executables.install(host)
+    host.write_file(r"C:\k\nssm.exe", fake_binary("nssm", "2.24", arch="win64"))
+    host.write_file(r"C:\k\app.exe", b"MZ app")
+
+
 @dataclasses.dataclass(frozen=True)
 class Scenario:
     id: str
@@ -196,6 +204,12 @@ SCENARIOS = [
         absent={"stdout": _WATCHDOG, "stderr": _WATCHDOG},
     ),
     Scenario("firewall", "community.windows.win_firewall_rule", {"name": "r", "localport": "80", "protocol": "tcp"}),
+    Scenario(
+        "nssm",
+        "community.windows.win_nssm",
+        {"name": "app", "application": r"C:\k\app.exe", "executable": r"C:\k\nssm.exe"},
+        _nssm,
+    ),
 ]
 
 
@@ -255,6 +269,7 @@ def test_every_emulated_module_has_a_return_scenario() -> None:
         "ansible.windows.win_file",
         "ansible.windows.win_path",
         "community.windows.win_firewall_rule",
+        "community.windows.win_nssm",
     ],
 )
 def test_modules_without_return_docs(module: str) -> None:
