@@ -8,34 +8,19 @@ AnsibleFilterError naming the filter. Documentation: ``defender_exclusions.yml``
 
 from __future__ import annotations
 
-import functools
 from typing import Any, Callable, Dict, List
 
-from ansible.errors import AnsibleFilterError
 from ansible_collections.winkube.node.plugins.module_utils import host_prep as _host_prep
+from ansible_collections.winkube.node.plugins.plugin_utils.filters import knowledge_filter
 
 
-def _filter(name: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
-        @functools.wraps(func)
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
-            try:
-                return func(*args, **kwargs)
-            except ValueError as exc:
-                raise AnsibleFilterError(f"winkube.node.{name}: {exc}") from exc
-
-        return wrapper
-
-    return decorate
-
-
-@_filter("defender_exclusions")
+@knowledge_filter("defender_exclusions")
 def defender_exclusions(plan: Any, extra_paths: Any = None, extra_processes: Any = None) -> Dict[str, List[str]]:
     """The Defender path and process exclusions for a node's plan."""
     return _host_prep.defender_exclusions(plan, extra_paths, extra_processes)
 
 
-@_filter("firewall_rules")
+@knowledge_filter("firewall_rules")
 def firewall_rules(
     cni: Any, remote_addresses: Any = "any", profiles: Any = _host_prep.PROFILES
 ) -> List[Dict[str, Any]]:

@@ -9,10 +9,8 @@ Documentation: one ``<filter>.yml`` sidecar per filter in this directory.
 
 from __future__ import annotations
 
-import functools
 from typing import Any, Callable, Dict, List, Optional
 
-from ansible.errors import AnsibleFilterError
 from ansible_collections.winkube.node.plugins.module_utils import containerd as _containerd
 from ansible_collections.winkube.node.plugins.module_utils import downloads as _downloads
 from ansible_collections.winkube.node.plugins.module_utils import images as _images
@@ -23,22 +21,7 @@ from ansible_collections.winkube.node.plugins.module_utils import pause as _paus
 from ansible_collections.winkube.node.plugins.module_utils import plan as _plan
 from ansible_collections.winkube.node.plugins.module_utils import windows as _windows
 from ansible_collections.winkube.node.plugins.module_utils.versions import parse_version
-
-
-def _filter(name: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Turn the knowledge base's ValueError into AnsibleFilterError prefixed with the filter's name."""
-
-    def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
-        @functools.wraps(func)
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
-            try:
-                return func(*args, **kwargs)
-            except ValueError as exc:
-                raise AnsibleFilterError(f"winkube.node.{name}: {exc}") from exc
-
-        return wrapper
-
-    return decorate
+from ansible_collections.winkube.node.plugins.plugin_utils.filters import knowledge_filter
 
 
 def _text(value: Any, what: str) -> str:
@@ -47,14 +30,14 @@ def _text(value: Any, what: str) -> str:
     return value
 
 
-@_filter("windows_release")
+@knowledge_filter("windows_release")
 def windows_release(version: Any, channel: Optional[str] = None) -> Dict[str, Any]:
     """Classify a Windows Server version or build."""
     parsed = _windows.parse_windows_version(version, "Windows version")
     return _node_facts.release_info(parsed, channel)
 
 
-@_filter("image_compatible")
+@knowledge_filter("image_compatible")
 def image_compatible(
     host_version: Any, image_os_version: Any, isolation: str = "process", containerd_version: Any = None
 ) -> Dict[str, Any]:
@@ -64,7 +47,7 @@ def image_compatible(
     return {"compatible": result.compatible, "reason": result.reason}
 
 
-@_filter("version_skew")
+@knowledge_filter("version_skew")
 def version_skew(component_version: Any, apiserver_version: Any, component: Any) -> Dict[str, Any]:
     """Check a component's version against kube-apiserver's with the upstream skew policy."""
     name = _text(component, "component")
@@ -78,7 +61,7 @@ def version_skew(component_version: Any, apiserver_version: Any, component: Any)
     return {"ok": result.ok, "reason": result.reason}
 
 
-@_filter("containerd_supported")
+@knowledge_filter("containerd_supported")
 def containerd_supported(containerd_version: Any, kubernetes_version: Any) -> Dict[str, Any]:
     """Whether a containerd release is accepted for a Kubernetes minor (containerd RELEASES.md)."""
     result = _containerd.containerd_supported(
@@ -88,7 +71,7 @@ def containerd_supported(containerd_version: Any, kubernetes_version: Any) -> Di
     return {"ok": result.ok, "reason": result.reason, "minimum": [str(v) for v in result.minimum]}
 
 
-@_filter("pause_image")
+@knowledge_filter("pause_image")
 def pause_image(kubernetes_version: Any, profile: Any = "production") -> str:
     """The Windows pause image reference for a profile."""
     kubernetes = parse_version(kubernetes_version, "Kubernetes version")
@@ -96,7 +79,7 @@ def pause_image(kubernetes_version: Any, profile: Any = "production") -> str:
     return _pause.pause_image_for_profile(profile)
 
 
-@_filter("kubeadm_join")
+@knowledge_filter("kubeadm_join")
 def kubeadm_join(join_command: Any) -> Dict[str, Any]:
     """Parse ``kubeadm token create --print-join-command`` output."""
     parsed = _join.parse_join_command(join_command)
@@ -108,7 +91,7 @@ def kubeadm_join(join_command: Any) -> Dict[str, Any]:
     }
 
 
-@_filter("kube_binary_url")
+@knowledge_filter("kube_binary_url")
 def kube_binary_url(component: Any, version: Any, arch: Any = "amd64", base_url: Any = None) -> Dict[str, Any]:
     """Download URL and checksum URL of a Kubernetes Windows binary."""
     name = _text(component, "component")
@@ -119,7 +102,7 @@ def kube_binary_url(component: Any, version: Any, arch: Any = "amd64", base_url:
     return {"url": result.url, "checksum_url": result.checksum_url}
 
 
-@_filter("service_environment")
+@knowledge_filter("service_environment")
 def service_environment(proxy: Any, service_cidr: Any = None, pod_cidr: Any = None) -> List[str]:
     """The runtime and kubelet services' proxy environment, credentials included (use under no_log)."""
     inputs = {"winkube_proxy": proxy, "winkube_service_cidr": service_cidr, "winkube_pod_cidr": pod_cidr}
