@@ -161,7 +161,7 @@ notes:
     reachable over anything but the facts already gathered.
   - The plan's C(service_environment) has proxy credentials masked (C(***@)), so the plan can be shown.
     The real entries come from the filter C(winkube.node.service_environment), which the preflight role
-    keeps in the C(winkube_service_environment) fact under C(no_log).
+    keeps in the C(preflight_service_environment) fact under C(no_log).
   - C(registry_mirrors) contains mirror URLs as given; do not put credentials in mirror URLs (use the runtime's
     registry authentication instead).
 seealso:

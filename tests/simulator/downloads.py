@@ -188,6 +188,9 @@ MCR_CHANNELS = {
     "stable-20.10": ("20.10.9",),
     "stable-24.0": ("24.0.7",),
     "stable-25.0": ("25.0.14",),
+    # The pre-release channel (domain facts §6): two releases, so a pinned DOCKER_VERSION and the
+    # channel's newest differ.
+    "test": ("24.0.7", "25.0.14"),
 }
 
 _INSTALL_PS1_BODY = """<#

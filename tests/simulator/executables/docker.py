@@ -508,6 +508,13 @@ def _install_mcr(inv: Invocation, script: str, args: list[str]) -> ExecResult:
         except Exception as exc:  # DownloadError, or no fixtures: the script fails
             return fail(1, f"Failed to download {url}: {exc}\n")
     out.append(f"Installing Mirantis Container Runtime {version} (channel {channel})")
+    # Simulator bookkeeping (not a Windows artefact): what this run installed and from where, for tests.
+    host.extra["mcr_install"] = {
+        "version": version,
+        "channel": channel,
+        "download_url": download_url,
+        "offline": bool(opts.get("-offline")),
+    }
     try:
         zf = zipfile.ZipFile(io.BytesIO(data))
         members = {n: zf.read(n) for n in zf.namelist() if n.lower().endswith(".exe")}

@@ -212,3 +212,17 @@ def test_image_errors(engine):
     down = sh(engine, "docker.exe", "images", "-q", PAUSE)
     assert down.rc == 1 and "open //./pipe/docker_engine: The system cannot find the file specified." in down.stderr
     assert "is not emulated" in sh(engine, "docker.exe", "images", PAUSE).stderr
+
+
+def test_the_engine_pulls_the_variant_of_its_own_build(host):
+    """On WS2019 (the module fixture's host) the engine takes pause:3.6's 1809 variant."""
+    host.features["containers"].installed = True
+    checked(installer(host, "-DockerVersion", "20.10.9"))
+    checked(sh(host, "docker.exe", "pull", PAUSE))
+    assert host.images[PAUSE]["os_version"].startswith("10.0.17763.")
+    assert host.extra["mcr_install"] == {
+        "version": "20.10.9",
+        "channel": "stable",
+        "download_url": "https://repos.mirantis.com",
+        "offline": False,
+    }

@@ -36,7 +36,7 @@ def test_plan_masks_proxy_credentials_and_the_no_log_fact_keeps_them(
                             "name": "Check the fact the services use (compare only, print nothing)",
                             "ansible.builtin.assert": {
                                 "that": [
-                                    f"winkube_service_environment[0] == 'HTTPS_PROXY={PROXY}'",
+                                    f"preflight_service_environment[0] == 'HTTPS_PROXY={PROXY}'",
                                     "winkube_plan.service_environment[0] == 'HTTPS_PROXY=http://***@proxy.example:3128'",
                                 ],
                                 "quiet": True,

@@ -133,10 +133,16 @@ def _args(**overrides: Any) -> Any:
         "pause_image": PAUSE,
         "cni_bin_dir": "C:\\k\\cni\\bin",
         "cni_conf_dir": "C:\\k\\cni\\config",
+        "extra": None,
     }
     values.update(overrides)
     return mcr_runtime.cri_dockerd_arguments(
-        values.pop("endpoint"), values.pop("docker_endpoint"), values.pop("pause_image"), **values
+        values["endpoint"],
+        values["docker_endpoint"],
+        values["pause_image"],
+        cni_bin_dir=values["cni_bin_dir"],
+        cni_conf_dir=values["cni_conf_dir"],
+        extra=values["extra"],
     )
 
 
