@@ -20,12 +20,27 @@ PYVER = $(shell $(BIN)/python -c 'import sys; print("%d.%d" % sys.version_info[:
 # The simulator, its tests and the demo are test-only (build_ignore'd, linted by ruff); sanity checks what ships.
 SANITY_EXCLUDE := ^(tests/simulator/|tests/integration/|demo/|\.ci/)
 
-.PHONY: help setup cores test molecule molecule-real lint unit sanity pslint build-collection ee changelog-lint demo clean
+comma := ,
+
+.PHONY: help system-packages bench setup cores test molecule molecule-real lint unit sanity pslint build-collection ee changelog-lint demo clean
 
 help:  ## Show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
 
-setup: $(STAMP) $(COLL_LINK)  ## Create .venv with every dependency and link this checkout as winkube.node
+setup: $(STAMP) $(COLL_LINK) system-packages  ## Create .venv with every dependency and link this checkout as winkube.node
+
+# Debian packages the tests use where they can be had: the distribution registry and osslsigncode
+# for the image-signature tests (they skip with a message when a tool is missing). Never fatal.
+SYSTEM_PACKAGES := docker-registry osslsigncode
+system-packages:
+	@missing=""; for b in docker-registry osslsigncode; do command -v $$b >/dev/null || missing="$$missing $$b"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing$$missing"; \
+	    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(SYSTEM_PACKAGES); } >build-system-packages.log 2>&1 \
+	      || echo "could not install$$missing (see build-system-packages.log): the tests that need them will skip"; \
+	  else echo "not installed:$$missing (needs root and apt-get): the tests that need them will skip"; fi; \
+	fi
 
 $(STAMP): test-requirements.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -60,14 +75,18 @@ unit: setup  ## Run the pytest suites (unit, simulator, integration)
 # Every scenario under extensions/molecule except windows-real (a real lab; it says so and skips).
 SCENARIOS = $(filter-out windows-real,$(notdir $(patsubst %/molecule.yml,%,$(wildcard extensions/molecule/*/molecule.yml))))
 
+# Scenarios run MOLECULE_JOBS at a time (each starts its own simulator on free ports); each gets
+# its own HOME because Molecule copies the collection into ~/.ansible and keeps state in ~/.cache.
+MOLECULE_JOBS ?= 3
+
 molecule: setup  ## Run every Molecule scenario against the simulator (SCENARIOS="a b" for some)
 	@mkdir -p build
-	@for s in $(SCENARIOS); do \
-	  echo "== molecule test -s $$s"; \
-	  PATH="$(CURDIR)/$(BIN):$$PATH" NO_COLOR=1 ANSIBLE_NOCOLOR=1 $(BIN)/molecule test -s $$s > build/molecule-$$s.log 2>&1 \
-	    || { cat build/molecule-$$s.log; echo "molecule scenario $$s failed (log: build/molecule-$$s.log)"; exit 1; }; \
-	  sed 's/\x1b\[[0-9;]*m//g' build/molecule-$$s.log | grep -A1 'SCENARIO RECAP' | tail -n 1; \
-	done
+	@printf '%s\n' $(SCENARIOS) | xargs -P $(MOLECULE_JOBS) -I{} sh -c '\
+	  mkdir -p build/molecule-home/{}; \
+	  HOME="$(CURDIR)/build/molecule-home/{}" PATH="$(CURDIR)/$(BIN):$$PATH" NO_COLOR=1 ANSIBLE_NOCOLOR=1 \
+	    $(BIN)/molecule test -s {} > build/molecule-{}.log 2>&1 \
+	    || { cat build/molecule-{}.log; echo "molecule scenario {} failed (log: build/molecule-{}.log)"; exit 255; }; \
+	  echo "== {}: $$(sed "s/\x1b\[[0-9;]*m//g" build/molecule-{}.log | grep -A1 "SCENARIO RECAP" | tail -n 1)"'
 	@$(MAKE) --no-print-directory molecule-real
 
 molecule-real: setup  ## The windows-real scenario against a lab (WINKUBE_REAL_* variables; skipped without them)
@@ -112,6 +131,9 @@ ee: setup  ## Render the execution-environment build context into build/ee
 
 demo: setup  ## Provision simulated Windows nodes, converge again, print what changed and what it cost
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python demo/run.py
+
+bench: setup  ## Measure module runs, WinRM requests and wall time per node for 1, 10 and 50 nodes (NODES=1,10,50)
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python demo/bench.py --nodes $(or $(NODES),1$(comma)10$(comma)50)
 
 clean:  ## Remove build output (keeps .venv)
 	rm -rf build .collections

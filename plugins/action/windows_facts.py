@@ -4,6 +4,13 @@
 One round trip: the read-only ``windows_facts`` probe runs through ansible.windows.win_powershell
 and returns the raw registry values; what they mean (release, tag, channel, support) is decided
 here on the controller by the knowledge base, so it is unit-tested without Windows.
+
+The same round trip reads the roles' state files and the live value of every fact they record
+(docs/converged-runs.md), returned as the ``winkube_node_state`` fact: merged here rather than in a
+separate probe because preflight makes this round trip on every run anyway, so deciding which roles may
+skip costs no module run at all. What the state means is decided later, per role, by
+winkube.node.converged; a problem with the state files never fails this task, it only makes every role
+run (it is reported in ``winkube_node_state.error``).
 """
 
 from __future__ import annotations
@@ -11,15 +18,14 @@ from __future__ import annotations
 from typing import Any, Dict, Optional
 
 from ansible.plugins.action import ActionBase
+from ansible_collections.winkube.node.plugins.module_utils.converged import STATE_DIR, node_state_fact
 from ansible_collections.winkube.node.plugins.module_utils.kubernetes import parse_kubernetes_version
 from ansible_collections.winkube.node.plugins.module_utils.node_facts import windows_node_facts
-from ansible_collections.winkube.node.plugins.plugin_utils.scripts import probe_script
+from ansible_collections.winkube.node.plugins.plugin_utils.node_state import PROBE_MODULE, probe_args
 
 ARGUMENT_SPEC = {
     "kubernetes_version": {"type": "str"},
 }
-
-PROBE_MODULE = "ansible.windows.win_powershell"
 
 
 class ActionModule(ActionBase):
@@ -44,7 +50,7 @@ class ActionModule(ActionBase):
 
         probe = self._execute_module(
             module_name=PROBE_MODULE,
-            module_args={"script": probe_script("windows_facts")},
+            module_args=probe_args(state_dir=STATE_DIR),
             task_vars=task_vars,
         )
         if probe.get("failed"):
@@ -65,4 +71,5 @@ class ActionModule(ActionBase):
             facts = windows_node_facts(output[0], kubernetes)
         except ValueError as exc:
             return {**result, "failed": True, "msg": f"windows_facts: {host}: {exc}"}
-        return {**result, "changed": False, "ansible_facts": {"windows_node": facts}}
+        node_state = node_state_fact(output[0].get("State"))
+        return {**result, "changed": False, "ansible_facts": {"windows_node": facts, "winkube_node_state": node_state}}

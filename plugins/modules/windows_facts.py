@@ -15,6 +15,10 @@ description:
   - Classifies the build on the controller with the collection's knowledge base (release, container image tag,
     channel, lifecycle, whether the Kubernetes version supports it) and returns the result as the
     C(windows_node) fact.
+  - In the same round trip, reads the roles' state files in C(C:\ProgramData\winkube\state) and the live value of
+    every fact they record, returned as the C(winkube_node_state) fact that M(winkube.node.converged) compares
+    (docs/converged-runs.md). A problem with the state files never fails this module; it is reported in
+    C(winkube_node_state.error) and makes every role run.
   - Changes nothing on the host. Fails when the host reports a build the knowledge base does not know, naming the
     build and the known ones, instead of guessing.
 options:
@@ -62,6 +66,27 @@ ansible_facts:
   returned: success
   type: dict
   contains:
+    winkube_node_state:
+      description: What the probe read of the roles' state files, for M(winkube.node.converged).
+      returned: success
+      type: dict
+      contains:
+        current_user:
+          description: The SID of the account the probe ran as.
+          type: str
+          returned: success
+          sample: S-1-5-21-3623811015-3361044348-30300820-500
+        error:
+          description: Why the state folder could not be read (then no role is converged), or null.
+          type: str
+          returned: success
+        roles:
+          description:
+            - Per state file, by role name - C(owner) (the file owner's SID), C(text) (its content), C(live) (the
+              live value of each fact it records, in its order) and C(error) (why it could not be read, or null).
+          type: dict
+          returned: success
+          sample: {"host_prep": {"owner": "S-1-5-32-544", "text": "{...}", "live": [], "error": null}}
     windows_node:
       description: The classified Windows version of the node.
       returned: success

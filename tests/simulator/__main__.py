@@ -33,6 +33,11 @@ def _parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="serve the hosts of a HOSTS.yml until SIGTERM/SIGINT")
     serve.add_argument("--config", required=True, help="HOSTS.yml")
     serve.add_argument("--inventory-out", required=True, help="where to write the Ansible inventory (0600)")
+    serve.add_argument(
+        "--kubeconfig-out",
+        default=None,
+        help="where to write the cluster's admin kubeconfig (0600; default INVENTORY.kubeconfig with a cluster:)",
+    )
     serve.add_argument("--bind", default=None, help="listen address; only 127.0.0.1 is accepted")
     serve.add_argument("--control-port", type=int, default=None, help="port of the control API (default: any)")
     serve.add_argument("--trace-dir", default=None, help="write every decoded WinRS command there as JSON")
@@ -46,6 +51,7 @@ def _parser() -> argparse.ArgumentParser:
     start = sub.add_parser("start", help="run `serve` in the background and return once it is ready")
     start.add_argument("--config", required=True, help="HOSTS.yml")
     start.add_argument("--inventory-out", required=True, help="where to write the Ansible inventory (0600)")
+    start.add_argument("--kubeconfig-out", default=None, help="as for serve")
     start.add_argument("--pidfile", required=True, help="where to write the server's process id")
     start.add_argument("--log", required=True, help="file for the server's output")
     start.add_argument("--timeout", type=float, default=60.0, help="seconds to wait until it is ready")
@@ -70,10 +76,13 @@ def serve(args: argparse.Namespace) -> int:
         signal.signal(sig, lambda *_: stop.set())
     sim = Simulator(config, trace_dir=args.trace_dir, collections_paths=args.collections_path)
     with sim:
-        path = sim.write_inventory(args.inventory_out)
+        path = sim.write_inventory(args.inventory_out, args.kubeconfig_out)
         for ep in sim.endpoints():
             print(f"{ep['name']}: {ep['url']} ({ep['auth']}, user {ep['user']})", flush=True)
         print(f"control: {sim.control_url}", flush=True)
+        if sim.api is not None:
+            print(f"api: {sim.cluster.api_url} (endpoint {sim.cluster.endpoint})", flush=True)
+            print(f"kubeconfig: {sim.kubeconfig_path}", flush=True)
         print(f"inventory: {path}", flush=True)
         print("ready", flush=True)
         stop.wait()
@@ -82,11 +91,15 @@ def serve(args: argparse.Namespace) -> int:
 
 
 def start(args: argparse.Namespace) -> int:
-    load_config(args.config)  # a bad HOSTS.yml fails here, with its message, not in the background
+    config = load_config(args.config)  # a bad HOSTS.yml fails here, with its message, not in the background
+    if args.kubeconfig_out and not config.cluster_enabled:
+        raise SimulatorError("simulator: a kubeconfig needs a cluster: in HOSTS.yml")
     log = Path(args.log)
     log.parent.mkdir(parents=True, exist_ok=True)
     cmd = [sys.executable, "-m", "tests.simulator", "serve", "--config", args.config]
     cmd += ["--inventory-out", args.inventory_out]
+    if args.kubeconfig_out:
+        cmd += ["--kubeconfig-out", args.kubeconfig_out]
     root = Path(__file__).resolve().parents[2]
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(root), os.environ.get("PYTHONPATH")])))
     with log.open("w") as out:

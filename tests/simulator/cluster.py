@@ -23,6 +23,7 @@ import secrets
 import string
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -102,6 +103,9 @@ class BootstrapToken:
     description: str = ""
     usages: tuple[str, ...] = ("authentication", "signing")
     groups: tuple[str, ...] = ("system:bootstrappers:kubeadm:default-node-token",)
+    # The identity of its ``bootstrap-token-<id>`` Secret in the API (set when registered).
+    uid: str = dataclasses.field(default_factory=lambda: str(uuid.uuid4()))
+    resource_version: int = 0
 
     @property
     def token(self) -> str:
@@ -125,6 +129,10 @@ class Node:
     internal_ip: str = ""
     host: str = ""  # name of the simulated host it runs on
     created: float = dataclasses.field(default_factory=time.time)
+    annotations: dict[str, str] = dataclasses.field(default_factory=dict)
+    # The Node object's identity in the API: uid, resourceVersion (bumped on every change).
+    uid: str = dataclasses.field(default_factory=lambda: str(uuid.uuid4()))
+    resource_version: int = 0
     ready_probe: Callable[[], tuple[bool, str]] | None = dataclasses.field(default=None, repr=False)
 
     def condition(self) -> tuple[bool, str, str]:
@@ -169,10 +177,25 @@ class Cluster:
         self.ca = ca or shared_ca()
         self.tokens: dict[str, BootstrapToken] = {}
         self.nodes: dict[str, Node] = {}
+        # The API server's URL as the controller reaches it (tests.simulator.apiserver sets it).
+        self.api_url: str | None = None
+        # One resourceVersion sequence for every object of the cluster, as etcd's revision.
+        self._revision = 0
         # Hosts run in their own server threads; the cluster is the one object they share.
         self.lock = threading.RLock()
 
     # ------------------------------------------------------------ identity
+
+    @property
+    def revision(self) -> int:
+        """The current resourceVersion (of the last write)."""
+        return self._revision
+
+    def next_revision(self) -> int:
+        """The next resourceVersion: every write to any object moves it, as etcd's revision does."""
+        with self.lock:
+            self._revision += 1
+            return self._revision
 
     @property
     def git_version(self) -> str:
@@ -211,11 +234,21 @@ class Cluster:
                 )
         tok = BootstrapToken(tid, secret, self.clock(), ttl or None, description)
         with self.lock:
+            tok.resource_version = self.next_revision()
             self.tokens[tid] = tok
         return tok
 
     def delete_token(self, token_id: str) -> None:
-        self.tokens.pop(token_id.split(".", 1)[0], None)
+        with self.lock:
+            self.tokens.pop(token_id.split(".", 1)[0], None)
+
+    def live_tokens(self) -> list[BootstrapToken]:
+        """The tokens not expired yet (the token cleaner deletes the others), oldest first."""
+        now = self.clock()
+        with self.lock:
+            return sorted(
+                (t for t in self.tokens.values() if t.expires is None or now < t.expires), key=lambda t: t.created
+            )
 
     def token_status(self, token: str) -> str:
         """``ok``, ``unknown`` (no such id, or expired and cleaned up) or ``bad_secret``."""
@@ -329,6 +362,7 @@ volumeStatsAggPeriod: 0s
     def _register(self, node: Node) -> Node:
         old = self.nodes.get(node.name)
         if old is not None:
+            old.resource_version = self.next_revision()
             old.kubelet_version = node.kubelet_version
             old.labels.update(node.labels)
             old.os_image, old.kernel_version = node.os_image, node.kernel_version
@@ -336,6 +370,7 @@ volumeStatsAggPeriod: 0s
             old.host = node.host
             old.ready_probe = node.ready_probe
             return old
+        node.resource_version = self.next_revision()
         self.nodes[node.name] = node
         return node
 
@@ -344,15 +379,15 @@ volumeStatsAggPeriod: 0s
 
     def delete_node(self, name: str) -> bool:
         """``kubectl delete node`` (run on the control plane; ``kubeadm reset`` on the node does not)."""
-        return self.nodes.pop(name, None) is not None
+        with self.lock:
+            return self.nodes.pop(name, None) is not None
 
     def cordon(self, name: str, unschedulable: bool = True) -> None:
-        node = self.nodes[name]
-        node.unschedulable = unschedulable
-        taint = {"key": "node.kubernetes.io/unschedulable", "effect": "NoSchedule"}
-        node.taints = [t for t in node.taints if t.get("key") != taint["key"]]
-        if unschedulable:
-            node.taints.append(taint)
+        with self.lock:
+            node = self.nodes[name]
+            node.unschedulable = unschedulable
+            node.resource_version = self.next_revision()
+            sync_unschedulable_taint(node)
 
     # ------------------------------------------------------------ dump
 
@@ -362,6 +397,7 @@ volumeStatsAggPeriod: 0s
             "endpoint": self.endpoint,
             "aliases": list(self.aliases),
             "version": self.git_version,
+            "api_url": self.api_url,
             "reachable": self.reachable,
             "ca_cert_hash": self.ca_cert_hash,
             "ca_cert_pem": self.ca_cert_pem.decode(),
@@ -400,3 +436,14 @@ volumeStatsAggPeriod: 0s
                 "architecture": "amd64",
             },
         }
+
+
+def sync_unschedulable_taint(node: Node) -> None:
+    """What the node lifecycle controller does for a cordoned node: the
+    ``node.kubernetes.io/unschedulable:NoSchedule`` taint follows ``spec.unschedulable``."""
+    taint = {"key": "node.kubernetes.io/unschedulable", "effect": "NoSchedule"}
+    has = any(t.get("key") == taint["key"] for t in node.taints)
+    if node.unschedulable and not has:
+        node.taints.append(taint)
+    elif not node.unschedulable and has:
+        node.taints = [t for t in node.taints if t.get("key") != taint["key"]]

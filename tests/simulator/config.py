@@ -27,6 +27,7 @@ __all__ = [
     "check_bind",
     "load_config",
     "parse_config",
+    "validate_updates",
     "write_inventory",
 ]
 
@@ -47,7 +48,10 @@ _TOP_KEYS = {"hosts", "bind", "control_port", "collections_paths", "trace_dir", 
 # One action per `downloads:` entry (tests.simulator.downloads.DownloadFixtures.configure).
 _DOWNLOAD_ACTIONS = ("content", "content_from", "status", "truncate", "absent")
 # tests.simulator.cluster.Cluster keyword arguments, plus bootstrap tokens to create at start-up
-_CLUSTER_KEYS = {"endpoint", "version", "aliases", "cluster_name", "cluster_dns", "cluster_domain", "tokens"}
+_CLUSTER_KEYS = {"endpoint", "version", "aliases", "cluster_name", "cluster_dns", "cluster_domain", "tokens", "pods"}
+# A `cluster.pods` entry: a workload pod seeded on a node so drain has something to evict.
+_POD_KEYS = {"name", "namespace", "node", "daemonset", "pdb_blocks"}
+_DNS_LABEL = r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?"
 _HOST_KEYS = {
     "name",
     "os_version",
@@ -76,7 +80,23 @@ _CONNECTION_VARS = {
     "ansible_password",
     "ansible_winrm_server_cert_validation",
 }
-_SEED_KEYS = {"features", "services", "files", "registry", "environment"}
+_SEED_KEYS = {"features", "services", "files", "registry", "environment", "updates"}
+# A `seed.updates` entry: one update the host's Windows Update catalog offers (modules/win_updates.py).
+_UPDATE_KEYS = {
+    "id",
+    "title",
+    "kb",
+    "categories",
+    "reboot_required",
+    "revision",
+    "failure_hresult",
+    "failure_phase",
+    "browse_only",
+    "hidden",
+    "downloaded",
+    "installed",
+}
+_GUID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
 _SERVICE_KEYS = {f.name for f in dataclasses.fields(Service)}
 
 
@@ -111,6 +131,8 @@ class SimConfig:
     collections_paths: list[str] = dataclasses.field(default_factory=list)
     trace_dir: str | None = None
     cluster: dict[str, Any] = dataclasses.field(default_factory=dict)
+    # `cluster:` present (even empty): the simulator then serves the Kubernetes API (apiserver.py).
+    cluster_enabled: bool = False
     vars: dict[str, Any] = dataclasses.field(default_factory=dict)  # group variables for the inventory
     # Changes to the simulated internet, shared by every host (``downloads:``; see _validate_downloads).
     downloads: list[dict[str, Any]] = dataclasses.field(default_factory=list)
@@ -173,7 +195,81 @@ def _list_of_dicts(value: Any, where: str) -> list[dict[str, Any]]:
     return value
 
 
-def _validate_seed(seed: Any, where: str) -> dict[str, Any]:
+def _flag(value: Any, where: str) -> bool:
+    if not isinstance(value, bool):
+        raise ConfigError(f"{where}: must be true or false, got {value!r}")
+    return value
+
+
+def validate_updates(raw: Any, where: str, host_revision: int) -> list[dict[str, Any]]:
+    """``seed.updates``: the updates Windows Update offers the host, normalised with their defaults.
+
+    Each entry: ``id`` (the update GUID), ``title``, ``kb`` (KB article numbers, digits), ``categories``
+    (WUA category names such as ``Security Updates``), ``reboot_required`` (true: installed, it completes at
+    the next reboot), ``revision`` (the UBR the host has once it is complete; above the host's own),
+    ``failure_hresult`` (the HRESULT its ``failure_phase``, ``install`` or ``download``, fails with: an
+    error code 0x8xxxxxxx), ``browse_only`` (optional update), ``hidden``, ``downloaded``, ``installed``
+    (already installed: a search never finds it). ``status`` (available, downloaded, pending_reboot,
+    installed) is the emulation's own record, derived here from ``downloaded``/``installed``.
+    """
+    out: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    for i, u in enumerate(_list_of_dicts(raw, where)):
+        w = f"{where}[{i}]"
+        _unknown(u, _UPDATE_KEYS, w)
+        uid = _string(u.get("id"), f"{w}.id", _GUID, "must be an update GUID (8-4-4-4-12 hex digits)").lower()
+        if uid in seen:
+            raise ConfigError(f"{w}.id: update {uid} is listed twice")
+        seen.add(uid)
+        kb = u.get("kb", [])
+        if not isinstance(kb, list) or not all(re.fullmatch(r"\d+", str(k)) and not isinstance(k, bool) for k in kb):
+            raise ConfigError(f"{w}.kb: must be a list of KB article numbers (digits, without 'KB'), got {kb!r}")
+        categories = u.get("categories")
+        if not isinstance(categories, list) or not categories or not all(isinstance(c, str) and c for c in categories):
+            raise ConfigError(f"{w}.categories: must be a non-empty list of category names, got {categories!r}")
+        revision = u.get("revision")
+        bad_revision = isinstance(revision, bool) or not isinstance(revision, int) or revision <= host_revision
+        if revision is not None and bad_revision:
+            raise ConfigError(f"{w}.revision: must be a UBR above the host's {host_revision}, got {revision!r}")
+        hresult = u.get("failure_hresult")
+        if hresult is not None:
+            # An error HRESULT has its severity bit set; either 32-bit form (signed or not) is accepted.
+            is_int = isinstance(hresult, int) and not isinstance(hresult, bool)
+            in_range = is_int and -0x80000000 <= hresult <= 0xFFFFFFFF
+            if not in_range or not hresult & 0x80000000:
+                raise ConfigError(f"{w}.failure_hresult: must be an error HRESULT such as 0x80240022, got {hresult!r}")
+        phase = u.get("failure_phase", "install")
+        _one_of(phase, ("install", "download"), f"{w}.failure_phase")
+        if "failure_phase" in u and hresult is None:
+            raise ConfigError(f"{w}.failure_phase: only goes with failure_hresult")
+        flags = {
+            key: _flag(u.get(key, default), f"{w}.{key}")
+            for key, default in (
+                ("reboot_required", True),
+                ("browse_only", False),
+                ("hidden", False),
+                ("downloaded", False),
+                ("installed", False),
+            )
+        }
+        out.append(
+            {
+                "id": uid,
+                "title": _string(u.get("title"), f"{w}.title"),
+                "kb": [str(k) for k in kb],
+                "categories": list(categories),
+                "revision": revision,
+                # Signed, as PowerShell hands IUpdateInstallationResult.HResult to the action plugin.
+                "failure_hresult": None if hresult is None else (hresult & 0xFFFFFFFF) - ((hresult & 0x80000000) << 1),
+                "failure_phase": phase,
+                **flags,
+                "status": "installed" if flags["installed"] else "downloaded" if flags["downloaded"] else "available",
+            }
+        )
+    return out
+
+
+def _validate_seed(seed: Any, where: str, host_revision: int = 0) -> dict[str, Any]:
     if seed is None:
         return {}
     if not isinstance(seed, dict):
@@ -211,6 +307,8 @@ def _validate_seed(seed: Any, where: str) -> dict[str, Any]:
     env = seed.get("environment") or {}
     if not isinstance(env, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in env.items()):
         raise ConfigError(f"{where}.environment: must map variable names to strings")
+    if "updates" in seed:
+        seed = {**seed, "updates": validate_updates(seed["updates"] or [], f"{where}.updates", host_revision)}
     return seed
 
 
@@ -256,7 +354,8 @@ def _host(raw: Any, index: int) -> HostConfig:
         if "hostname" in raw
         else re.sub(r"[^A-Za-z0-9-]", "-", name).upper()[:15]
     )
-    cfg.seed = _validate_seed(raw.get("seed"), f"{where}.seed")
+    fields = cfg.os_version.split(".")
+    cfg.seed = _validate_seed(raw.get("seed"), f"{where}.seed", int(fields[3]) if len(fields) == 4 else 0)
     cfg.vars = _inventory_vars(raw.get("vars"), f"{where}.vars")
     try:
         cfg.faults = {k: v for k, v in validate_faults(raw.get("faults") or {}).items() if v is not None}
@@ -301,6 +400,7 @@ def _parse(data: Any) -> SimConfig:
     if data.get("trace_dir") is not None:
         cfg.trace_dir = _string(data["trace_dir"], "trace_dir")
     cfg.cluster = _validate_cluster(data.get("cluster"))
+    cfg.cluster_enabled = "cluster" in data
     cfg.vars = _inventory_vars(data.get("vars"), "vars")
     cfg.downloads = _validate_downloads(data.get("downloads"))
     return cfg
@@ -359,7 +459,30 @@ def _validate_cluster(raw: Any) -> dict[str, Any]:
     for token in raw.get("tokens", []):
         if not re.fullmatch(r"[a-z0-9]{6}\.[a-z0-9]{16}", token):
             raise ConfigError(f"cluster.tokens: {token!r} is not a bootstrap token (abcdef.0123456789abcdef)")
+    _validate_pods(raw.get("pods"))
     return raw
+
+
+def _validate_pods(raw: Any) -> None:
+    """``cluster.pods``: ``{name, node, namespace?, daemonset?, pdb_blocks?}`` per seeded pod."""
+    if raw is None:
+        return
+    seen: set[tuple[str, str]] = set()
+    for i, pod in enumerate(_list_of_dicts(raw, "cluster.pods")):
+        where = f"cluster.pods[{i}]"
+        _unknown(pod, _POD_KEYS, where)
+        hint = "must be a DNS label (lower-case letters, digits, '-')"
+        _string(pod.get("name"), f"{where}.name", _DNS_LABEL, hint)
+        _string(pod.get("node"), f"{where}.node", r"[a-z0-9]([-a-z0-9.]*[a-z0-9])?", "must be a node name (lower case)")
+        ns = _string(pod.get("namespace", "default"), f"{where}.namespace", _DNS_LABEL, hint)
+        if "daemonset" in pod:
+            _string(pod["daemonset"], f"{where}.daemonset", _DNS_LABEL, hint)
+        blocks = pod.get("pdb_blocks", False)
+        if not isinstance(blocks, bool) and not (isinstance(blocks, str) and re.fullmatch(_DNS_LABEL, blocks)):
+            raise ConfigError(f"{where}.pdb_blocks: must be true/false or a PodDisruptionBudget name, got {blocks!r}")
+        if (ns, pod["name"]) in seen:
+            raise ConfigError(f"{where}: pod {ns}/{pod['name']} is seeded twice")
+        seen.add((ns, pod["name"]))
 
 
 def load_config(path: str | os.PathLike[str]) -> SimConfig:
@@ -377,10 +500,23 @@ def load_config(path: str | os.PathLike[str]) -> SimConfig:
 # inventory
 
 
+# Inputs every simulated fleet gets (HOSTS.yml ``vars:`` may override them), each with the reason:
+# - the pause image's Authenticode check needs the real image from Microsoft's registry, whose
+#   Windows layer holds a Microsoft-signed pause.exe; the simulated registries hold no such binary and
+#   the controller has no network. The check itself runs for real in tests/integration/
+#   test_image_signature.py against a local registry with images signed at test time.
+SIMULATION_VARS: dict[str, Any] = {"preflight_pause_signature": False}
+
+
 def build_inventory(
-    hosts: list[dict[str, Any]], control_url: str, group_vars: dict[str, Any] | None = None
+    hosts: list[dict[str, Any]],
+    control_url: str,
+    group_vars: dict[str, Any] | None = None,
+    cluster_vars: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """``hosts``: one mapping per host with name, port, scheme, auth, user, password (and ``vars``)."""
+    """``hosts``: one mapping per host with name, port, scheme, auth, user, password (and ``vars``).
+    ``cluster_vars`` (winkube_kubeconfig, join_command, …) yield to HOSTS.yml ``vars``: a scenario
+    may give its own join_command (an expired token, say)."""
     entries: dict[str, Any] = {}
     for h in hosts:
         entry = {
@@ -397,7 +533,7 @@ def build_inventory(
             entry["ansible_winrm_server_cert_validation"] = "ignore"
         entry.update(h.get("vars") or {})
         entries[h["name"]] = entry
-    group = {**(group_vars or {}), "sim_control_url": control_url}
+    group = {**SIMULATION_VARS, **(cluster_vars or {}), **(group_vars or {}), "sim_control_url": control_url}
     return {"all": {"children": {INVENTORY_GROUP: {"hosts": entries, "vars": group}}}}
 
 

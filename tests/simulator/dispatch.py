@@ -169,6 +169,8 @@ class Dispatcher:
                 _count(host.stats, "become", str(become.params.get("BecomeUser") or "SYSTEM"))
             injected = ctx.faults.module_failure(req.name)
             result = _failed(injected) if injected is not None else self._call_module(host, req)
+            if injected is None:
+                ctx.faults.module_ran(req.name)
             async_params = inv.async_params
             if async_params is not None:
                 return self._async(host, req, async_params, result)

@@ -9,9 +9,11 @@ the real layouts and checksum files, so checksum verification is exercised for r
   (``sha256sum`` output: ``<hex>  <file name>``), for every release the knowledge base knows
   (``plugins/module_utils/containerd.py`` KNOWN_CONTAINERD_RELEASES) plus two with revisions from
   GT §4.1 — domain facts §4d;
-* Kubernetes ``https://dl.k8s.io/v<X.Y.Z>/bin/windows/amd64/{kubelet,kubeadm,kube-proxy,kubectl}.exe``
-  (kubectl also under ``/release/``) with ``.sha256`` and ``.sha512`` holding only the hex digest,
-  and ``release/stable.txt`` — domain facts §7;
+* Kubernetes ``https://dl.k8s.io/v<X.Y.Z>/bin/windows/amd64/{kubelet,kubeadm,kube-proxy,kubectl,
+  kube-log-runner}.exe`` (also under ``/release/``, which dl.k8s.io serves alike) with ``.sha256`` and
+  ``.sha512`` holding only the hex digest, and ``release/stable.txt`` — domain facts §7 (kube-log-runner
+  is in the node release: the Kubernetes system-logs docs; image-builder downloads it from the same
+  folder);
 * cri-tools ``crictl-v<v>-windows-amd64.tar.gz`` (``crictl.exe`` at the root) + ``.sha256``;
 * cri-dockerd ``cri-dockerd-<v>.win.amd64.zip`` (``cri-dockerd/cri-dockerd.exe``), no checksum
   sidecar, as upstream publishes none — domain facts §6;
@@ -29,7 +31,11 @@ Where the reference gives real revisions/build dates they are used; the others a
 Tests can add URLs, override content (e.g. to break a checksum), make a URL fail with an HTTP
 status (optionally only the first N times) or serve a truncated body — in Python, or from the
 hosts file's top-level ``downloads:`` list (``configure``), so a Molecule scenario can serve a
-tampered archive or an air-gapped mirror's URLs.
+tampered archive or an air-gapped mirror's URLs; ``restore`` undoes such changes for a URL.
+
+The controller reaches the same internet through the control API's mirror
+(``{control_url}/mirror/<scheme>/<host>/<path>``, contract B): ``original_url`` maps a mirror URL
+back to ``<scheme>://<host>/<path>``, which is what win_get_url on a node fetches too.
 """
 
 from __future__ import annotations
@@ -41,6 +47,7 @@ import hashlib
 import http
 import io
 import json
+import re
 import tarfile
 import threading
 import zipfile
@@ -51,7 +58,18 @@ from tests.simulator.executables import knowledge
 from tests.simulator.executables.registry import ImageRegistry
 from tests.simulator.executables.stamp import fake_binary, stamped_text
 
-__all__ = ["DownloadError", "DownloadFixtures", "Response"]
+__all__ = ["DownloadError", "DownloadFixtures", "Response", "original_url"]
+
+# The control API's mirror of this internet: http://127.0.0.1:<control port>/mirror/<scheme>/<host>/<path>.
+# The nodes can only reach the simulator on 127.0.0.1, so any port there is taken as the control API.
+MIRROR_RE = re.compile(r"^http://127\.0\.0\.1:\d+/mirror/(https?)/([^/?#\s]+)/([^\s#]*)$")
+
+
+def original_url(url: str) -> str:
+    """The simulated-internet URL behind a mirror URL; any other URL is returned unchanged."""
+    m = MIRROR_RE.match(url)
+    return f"{m.group(1)}://{m.group(2)}/{m.group(3)}" if m else url
+
 
 FIXED_MTIME = 1_700_000_000  # archive member times: fixed, so archives (and their hashes) are stable
 
@@ -153,7 +171,7 @@ def _vkey(v: str) -> tuple[int, ...]:
 
 
 KUBE_BASE = "https://dl.k8s.io"
-KUBE_COMPONENTS = ("kubelet", "kubeadm", "kube-proxy", "kubectl")
+KUBE_COMPONENTS = ("kubelet", "kubeadm", "kube-proxy", "kubectl", "kube-log-runner")
 # (commit, build date, Go) — 1.32.0 and 1.33.3 from GT §5.1; the rest synthetic commits/dates.
 KUBE_RELEASES = {
     "1.32.0": ("70d3cc986aa8221cd1dfb1121852688902d3bf53", "2024-12-11T18:04:20Z", "go1.23.3"),
@@ -327,8 +345,7 @@ def default_builders() -> dict[str, Callable[[], bytes]]:
         for comp in KUBE_COMPONENTS:
             build = functools.partial(kube_binary, comp, v)
             with_sums(f"{KUBE_BASE}/v{v}/bin/windows/amd64/{comp}.exe", build, "sha256+512")
-            if comp == "kubectl":
-                with_sums(f"{KUBE_BASE}/release/v{v}/bin/windows/amd64/{comp}.exe", build, "sha256+512")
+            with_sums(f"{KUBE_BASE}/release/v{v}/bin/windows/amd64/{comp}.exe", build, "sha256+512")
     b[f"{KUBE_BASE}/release/stable.txt"] = functools.partial(_stable_marker, knowledge.default_kubernetes_version())
     for v in CRICTL_VERSIONS:
         url = f"{CRICTL_BASE}/v{v}/crictl-v{v}-windows-amd64.tar.gz"
@@ -440,6 +457,14 @@ class DownloadFixtures:
     def truncate(self, url: str, nbytes: int) -> None:
         """Serve only the first ``nbytes`` while announcing the full Content-Length."""
         self._truncate[url] = nbytes
+
+    def restore(self, url: str) -> None:
+        """Serve a URL as the defaults do again: its added content, removal, faults and truncation go."""
+        with self._lock:
+            self._content.pop(url, None)
+            self._removed.discard(url)
+            self._faults.pop(url, None)
+            self._truncate.pop(url, None)
 
     def clear_faults(self, url: str | None = None) -> None:
         if url is None:

@@ -5,6 +5,11 @@ Kinds (keys of ``host.faults``; ``null`` removes one):
 ``drop_connection: N`` (or a list)
     close the TCP connection instead of answering the Nth WinRM request counted from when the
     fault was set (a request is one SOAP message after authentication).
+``drop_connection_after_module: {MODULE: N | [N, ...]}``
+    let the Nth run of that module (FQCN or short name, counted from when the fault was set) run
+    to its end on the host, then close the TCP connection instead of answering the request it ran
+    in: the network is lost while a task runs, its changes are made and its result never reaches
+    the controller. The WinRS shell survives, as on Windows.
 ``delay: SECONDS``
     wait this long before every response.
 ``wsman_fault: N`` or ``{on_request: N | [N, ...], code: INT, message: TEXT}``
@@ -19,6 +24,13 @@ Kinds (keys of ``host.faults``; ``null`` removes one):
     file writes fail with Windows error 112 (honoured by ``host.py``).
 ``service_start_failures: {SERVICE: MESSAGE}``
     starting that service fails with the message (honoured by ``host.py``).
+``service_crash_loop: {SERVICE: MESSAGE}``
+    the service starts (its binary runs its start-up: a kubelet does its TLS bootstrap and registers
+    its Node), then its process exits with MESSAGE, appended as a line to the daemon's log file;
+    the SCM's restart failure actions start it again, and it exits again: a crash loop. The
+    service keeps showing ``running`` (the restarts are immediate here) but its daemon serves
+    nothing: no pipes, and a kubelet posts no node status, so its Node turns NotReady (honoured by
+    ``host.py``).
 """
 
 from __future__ import annotations
@@ -35,19 +47,21 @@ __all__ = ["FAULT_KINDS", "FaultInjector", "RequestFault", "validate_faults"]
 
 FAULT_KINDS = (
     "drop_connection",
+    "drop_connection_after_module",
     "delay",
     "wsman_fault",
     "module_failures",
     "reboot_seconds",
     "disk_full",
     "service_start_failures",
+    "service_crash_loop",
 )
 
 
-def _positive_ints(value: Any, what: str) -> list[int]:
+def _positive_ints(value: Any, what: str, unit: str = "request number") -> list[int]:
     items = value if isinstance(value, list) else [value]
     if not items or not all(isinstance(i, int) and not isinstance(i, bool) and i >= 1 for i in items):
-        raise ValueError(f"{what} must be a request number >= 1 or a list of them, got {value!r}")
+        raise ValueError(f"{what} must be a {unit} >= 1 or a list of them, got {value!r}")
     return sorted(items)
 
 
@@ -60,6 +74,13 @@ def _seconds(value: Any, what: str) -> float:
 def _validate_one(kind: str, value: Any) -> Any:
     if kind == "drop_connection":
         return _positive_ints(value, "drop_connection")
+    if kind == "drop_connection_after_module":
+        if not isinstance(value, dict) or not value:
+            raise ValueError(f"drop_connection_after_module must map a module name to run numbers, got {value!r}")
+        return {
+            str(name): _positive_ints(runs, f"drop_connection_after_module.{name}", "run number")
+            for name, runs in value.items()
+        }
     if kind in ("delay", "reboot_seconds"):
         return _seconds(value, kind)
     if kind == "disk_full":
@@ -99,6 +120,10 @@ def _validate_one(kind: str, value: Any) -> Any:
                 raise ValueError(f"module_failures.{name}.times must be an integer >= 1, got {times!r}")
             out[str(name)] = {"msg": entry["msg"], "times": times}
         return out
+    if kind == "service_crash_loop":
+        if not isinstance(value, dict) or not all(isinstance(v, str) and v for v in value.values()):
+            raise ValueError(f"service_crash_loop must map a service name to the message it exits with, got {value!r}")
+        return {str(k).lower(): v for k, v in value.items()}
     if kind == "service_start_failures":
         if not isinstance(value, dict) or not all(isinstance(v, str) and v for v in value.values()):
             raise ValueError(f"service_start_failures must map a service name to a message, got {value!r}")
@@ -130,6 +155,10 @@ class FaultInjector:
         self.host = host
         self._lock = threading.Lock()
         self._counters: dict[str, int] = {"drop_connection": 0, "wsman_fault": 0}
+        # Runs per module name of drop_connection_after_module, and the server threads whose
+        # current request ran a module that must not be answered.
+        self._module_runs: dict[str, int] = {}
+        self._drop_after: set[int] = set()
         self.injected: dict[str, int] = {}
 
     def configure(self, faults: dict[str, Any]) -> dict[str, Any]:
@@ -144,6 +173,8 @@ class FaultInjector:
                     self.host.faults[kind] = value
                 if kind in self._counters:
                     self._counters[kind] = 0
+                if kind == "drop_connection_after_module":
+                    self._module_runs.clear()
             return self.current()
 
     def current(self) -> dict[str, Any]:
@@ -171,6 +202,33 @@ class FaultInjector:
             if result.delay:
                 self._count("delay")
             return result
+
+    def module_ran(self, fqcn: str) -> bool:
+        """Count a run of the module that has finished on the host; when it is one of the runs
+        ``drop_connection_after_module`` names, the request it ran in is not answered
+        (``take_drop_after_module`` in the same server thread)."""
+        with self._lock:
+            table = self.host.faults.get("drop_connection_after_module") or {}
+            short = fqcn.rsplit(".", 1)[-1]
+            key = fqcn if fqcn in table else short if short in table else None
+            if key is None:
+                return False
+            run = self._module_runs[key] = self._module_runs.get(key, 0) + 1
+            if run not in table[key]:
+                return False
+            self._count("drop_connection_after_module")
+            # The module runs synchronously in the thread that handles its WinRM request.
+            self._drop_after.add(threading.get_ident())
+            return True
+
+    def take_drop_after_module(self) -> bool:
+        """Whether the request this thread just handled ran a module whose answer must be lost."""
+        with self._lock:
+            ident = threading.get_ident()
+            if ident not in self._drop_after:
+                return False
+            self._drop_after.discard(ident)
+            return True
 
     def module_failure(self, fqcn: str) -> str | None:
         """The injected failure message for this module run, if any (consumes one ``times``)."""

@@ -280,7 +280,8 @@ class WindowsHost:
     """One simulated Windows Server.
 
     ``faults`` holds injected faults (see ``faults.py``); state mutators honour the ones that
-    concern them (``disk_full`` for writes, ``service_start_failures`` for services).
+    concern them (``disk_full`` for writes, ``service_start_failures`` and ``service_crash_loop``
+    for services).
 
     Extension points used by other layers:
 
@@ -335,6 +336,9 @@ class WindowsHost:
         self.downloads: Any = None
         self.cluster: Any = None
         self.async_jobs: dict[str, dict[str, Any]] = {}  # jid -> async_status result
+        # The Windows Update catalog as this host sees it (HOSTS.yml ``seed.updates``, normalised by
+        # config.py; each entry's ``status`` moves as ``modules/win_updates.py`` installs it).
+        self.updates: list[dict[str, Any]] = []
         self._seed_fresh()
         if seed:
             self.apply_seed(seed)
@@ -427,7 +431,8 @@ class WindowsHost:
             self.set_reg(cv, "ReleaseId", "String", release_id)
 
     def apply_seed(self, seed: dict[str, Any]) -> None:
-        """Seed state from a HOSTS.yml ``seed:`` mapping: features, services, files, registry, environment."""
+        """Seed state from a HOSTS.yml ``seed:`` mapping: features, services, files, registry, environment,
+        updates."""
         for name in seed.get("features", []) or []:
             feat = self.features.setdefault(name.lower(), Feature(name, name))
             feat.installed = True
@@ -443,6 +448,7 @@ class WindowsHost:
             self.set_reg(r["path"], r["name"], r.get("type", "String"), r.get("data"))
         for k, v in (seed.get("environment", {}) or {}).items():
             self.env_machine[k] = v
+        self.updates.extend(copy.deepcopy(u) for u in seed.get("updates", []) or [])
 
     # ---------------------------------------------------------------- environment
 
@@ -734,7 +740,33 @@ class WindowsHost:
             return err
         svc.state = "running"
         svc.pid = 1000 + len(self.services) * 4
+        crash = (self.faults.get("service_crash_loop") or {}).get(svc.name.lower())
+        if crash:
+            self._crash_after_start(svc, str(crash))
         return None
+
+    def _crash_after_start(self, svc: Service, message: str) -> None:
+        """The ``service_crash_loop`` fault: the process did its start-up and exited with ``message``.
+        With restart failure actions the SCM starts it again at once, so the service stays
+        ``running``, but the daemon its starter recorded serves nothing any more: no pipes, no Node
+        status (``node``). The message goes to the daemon's log file, as its last words."""
+        daemon = (self.extra.get("daemons") or {}).get(svc.name.lower())
+        self.extra.setdefault("crash_loops", {})[svc.name.lower()] = {
+            "message": message,
+            "crashes": (self.extra.get("crash_loops") or {}).get(svc.name.lower(), {}).get("crashes", 0) + 1,
+        }
+        if daemon is None:
+            return
+        daemon["pipes"] = []
+        if "node" in daemon:
+            daemon["node"] = None
+        log_file = daemon.get("log_file")
+        if log_file:
+            try:
+                old = self.read_file(log_file) if self.exists(log_file) else b""
+                self.write_file(log_file, old + message.rstrip("\n").encode() + b"\n")
+            except (DiskFullError, SimulatorError, IsADirectoryError):
+                pass  # a full disk loses the log line only, as on Windows
 
     def stop_service(self, name: str) -> str | None:
         svc = self.service(name)
@@ -875,6 +907,7 @@ class WindowsHost:
                 "firewall_rules": copy.deepcopy(self.firewall_rules),
                 "defender_exclusions": self.effective_defender_exclusions(),
                 "images": copy.deepcopy(self.images),
+                "updates": copy.deepcopy(self.updates),
                 "extra": copy.deepcopy(_jsonable(self.extra)),
             }
 

@@ -12,7 +12,9 @@ plugin (``pytest -p tests.simulator.pytest_plugin``)::
 
 ``windows_sim(hosts, **kwargs)`` takes a HOSTS.yml path or the same mapping, and the keyword
 arguments of ``Simulator`` (``module_runner``, ``scripts``, ``trace_dir``, ``collections_paths``,
-``with_executables``); every simulator it started is stopped when the test ends.
+``with_executables``); every simulator it started is stopped when the test ends. With a
+``cluster:`` the inventory also carries ``winkube_kubeconfig`` (``sim.kubeconfig``, written beside
+it), ``join_command`` and ``winkube_kubernetes_download_base_url``.
 """
 
 from __future__ import annotations
@@ -100,6 +102,11 @@ class SimHandle:
     @property
     def control_url(self) -> str:
         return self.sim.control_url
+
+    @property
+    def kubeconfig(self) -> Path | None:
+        """The cluster's admin kubeconfig (written beside the inventory), None without ``cluster:``."""
+        return self.sim.kubeconfig_path
 
     def host(self, name: str) -> WindowsHost:
         return self.sim.host(name)

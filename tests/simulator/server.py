@@ -306,6 +306,12 @@ class WinRMHandler(http.server.BaseHTTPRequestHandler):
             status, resp = 200, rt.winrs.handle(req, user=user, client_ip=self.client_address[0])
         except WSManFault as fault:
             status, resp = 500, fault_envelope(fault, message_id, rt.host.hostname)
+        if rt.faults.take_drop_after_module():
+            log.info("%s: fault drop_connection_after_module: the module ran, its answer is lost", rt.name)
+            self.close_connection = True
+            with contextlib.suppress(OSError):
+                self.connection.shutdown(socket.SHUT_RDWR)
+            return
         if encrypted and self.ntlm is not None:
             self._send(status, self.ntlm.wrap_message(resp), ENCRYPTED_CONTENT_TYPE)
         else:
@@ -545,7 +551,7 @@ def _install_executables(host: WindowsHost) -> None:
 
 def _make_cluster(spec: dict[str, Any]) -> Any:
     """The simulated cluster hosts can join, from HOSTS.yml ``cluster:`` (defaults otherwise)."""
-    kwargs = {k: v for k, v in spec.items() if k != "tokens"}
+    kwargs = {k: v for k, v in spec.items() if k not in ("tokens", "pods")}
     if "aliases" in kwargs:
         kwargs["aliases"] = tuple(kwargs["aliases"])
     try:
@@ -646,6 +652,8 @@ class Simulator:
         if self.config.downloads:
             _configure_downloads(self.downloads, self.config.downloads)
         self.cluster = _make_cluster(self.config.cluster) if with_executables else None
+        # HOSTS.yml `cluster:` present: the cluster's Kubernetes API over HTTPS (started in start()).
+        self.api: Any = None
         trace = trace_dir or self.config.trace_dir
         self.tracer = TraceWriter(trace) if trace else None
         self.scripts = scripts if scripts is not None else builtin_registry()
@@ -655,6 +663,7 @@ class Simulator:
         )
         self.hosts: dict[str, HostRuntime] = {h.name: HostRuntime(self, h) for h in self.config.hosts}
         self._control: Any = None
+        self.kubeconfig_path: Path | None = None
         self.started = False
 
     # ---------------------------------------------------------------- lifecycle
@@ -663,6 +672,7 @@ class Simulator:
         from tests.simulator.control import ControlServer
 
         try:
+            self._start_api()
             for rt in self.hosts.values():
                 rt.prepare()
                 rt.listen()
@@ -674,7 +684,22 @@ class Simulator:
         self.started = True
         return self
 
+    def _start_api(self) -> None:
+        """The API first: without a configured endpoint the cluster's endpoint is its port."""
+        if not self.config.cluster_enabled:
+            return
+        if self.cluster is None:
+            raise ConfigError("cluster: configured, but the simulator runs without its executables layer")
+        from tests.simulator.apiserver import ApiServer
+
+        spec = self.config.cluster
+        self.api = ApiServer(self.cluster, self.workdir, endpoint_given="endpoint" in spec, pods=spec.get("pods"))
+        self.api.start()
+
     def stop(self) -> None:
+        if self.api is not None:
+            self.api.stop()
+            self.api = None
         for rt in self.hosts.values():
             rt.stop()
         if self._control is not None:
@@ -748,11 +773,48 @@ class Simulator:
             for rt in self.hosts.values()
         ]
 
-    def inventory(self) -> dict[str, Any]:
-        return build_inventory(self.endpoints(), self.control_url, self.config.vars)
+    def _require_api(self) -> Any:
+        if self.api is None:
+            raise SimulatorError("simulator: no Kubernetes API (HOSTS.yml has no cluster:, or it is not started)")
+        return self.api
 
-    def write_inventory(self, path: str | os.PathLike[str]) -> Path:
-        return write_inventory(path, self.inventory())
+    def kubeconfig(self) -> str:
+        """The admin kubeconfig of the simulated cluster (client certificate of system:masters)."""
+        return self._require_api().kubeconfig()
+
+    def write_kubeconfig(self, path: str | os.PathLike[str]) -> Path:
+        from tests.simulator.apiserver import write_private
+
+        return write_private(path, self.kubeconfig())
+
+    def cluster_vars(self, kubeconfig_path: str | os.PathLike[str]) -> dict[str, Any]:
+        """The group variables a cluster gives the inventory: the controller's kubeconfig, a join
+        command with a fresh 24 h token (as a role registers ``kubeadm token create
+        --print-join-command``: the trailing newline stripped, the blank kept), and the mirror of
+        dl.k8s.io on the control API."""
+        self._require_api()
+        return {
+            "winkube_kubeconfig": str(Path(kubeconfig_path).resolve()),
+            "join_command": self.cluster.join_command().rstrip("\r\n"),
+            "winkube_kubernetes_download_base_url": f"{self.control_url}/mirror/https/dl.k8s.io",
+        }
+
+    def inventory(self, kubeconfig_path: str | os.PathLike[str] | None = None) -> dict[str, Any]:
+        cluster_vars = self.cluster_vars(kubeconfig_path) if kubeconfig_path is not None else None
+        return build_inventory(self.endpoints(), self.control_url, self.config.vars, cluster_vars)
+
+    def write_inventory(
+        self, path: str | os.PathLike[str], kubeconfig_path: str | os.PathLike[str] | None = None
+    ) -> Path:
+        """Write the inventory (0600); with a cluster also its kubeconfig (default: beside it as
+        ``PATH.kubeconfig``), named by the inventory's ``winkube_kubeconfig``."""
+        if self.api is not None:
+            kubeconfig_path = kubeconfig_path or f"{path}.kubeconfig"
+            self.write_kubeconfig(kubeconfig_path)
+        elif kubeconfig_path is not None:
+            raise SimulatorError("simulator: a kubeconfig needs a cluster: in HOSTS.yml")
+        self.kubeconfig_path = Path(kubeconfig_path).resolve() if kubeconfig_path else None
+        return write_inventory(path, self.inventory(kubeconfig_path))
 
     def wait_until_up(self, name: str, timeout: float = 30.0) -> None:
         rt = self.runtime(name)

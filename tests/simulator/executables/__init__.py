@@ -4,8 +4,8 @@ r"""The Windows executables ``win_command`` runs, emulated over a simulated host
 ``argv[0]`` on the simulated disk (absolute, relative, or through ``Path``/``PATHEXT``), refuse a
 file that is not there with the real Win32 error, then decide *from the file itself* what runs:
 
-* built-in System32 tools (``tar.exe``, ``sc.exe``, ``cmd.exe``, ``shutdown.exe``, ``wevtutil.exe``,
-  ``netsh.exe``, and ``powershell.exe`` in ``WindowsPowerShell\v1.0``) by their path;
+* built-in System32 tools (``tar.exe``, ``sc.exe``, ``cmd.exe``, ``wevtutil.exe`` (``epl``),
+  ``shutdown.exe``, ``netsh.exe``, and ``powershell.exe`` in ``WindowsPowerShell\v1.0``) by their path;
 * fake binaries by the stamp line they carry (``stamp.py``; ``downloads.py`` builds them):
   containerd, ctr, crictl, kubelet, kubeadm, kube-proxy, kubectl, cri-dockerd, docker, dockerd,
   nssm.
@@ -35,6 +35,7 @@ from tests.simulator.executables import (
     sc,
     system,
     tar,
+    wevtutil,
 )
 from tests.simulator.executables.common import (
     Invocation,
@@ -58,7 +59,7 @@ SYSTEM_TOOLS: dict[str, Handler] = {
     r"c:\windows\system32\sc.exe": sc.run,
     r"c:\windows\system32\cmd.exe": system.run_cmd,
     r"c:\windows\system32\shutdown.exe": system.run_unemulated,
-    r"c:\windows\system32\wevtutil.exe": system.run_unemulated,
+    r"c:\windows\system32\wevtutil.exe": wevtutil.run,
     r"c:\windows\system32\netsh.exe": system.run_unemulated,
     POWERSHELL_PATH.lower(): docker.run_powershell,
 }
@@ -71,6 +72,7 @@ STAMPED_TOOLS: dict[str, Handler] = {
     "kubelet": kube.run_kubelet,
     "kube-proxy": kube.run_kube_proxy,
     "kubectl": kube.run_kubectl,
+    "kube-log-runner": kube.run_kube_log_runner,
     "kubeadm": kubeadm.run,
     "cri-dockerd": docker.run_cri_dockerd,
     "docker": docker.run_docker,
@@ -82,6 +84,7 @@ SERVICE_STARTERS = {
     "containerd.exe": containerd.starter,
     "kubelet.exe": kube.kubelet_starter,
     "kube-proxy.exe": kube.kube_proxy_starter,
+    "kube-log-runner.exe": kube.kube_log_runner_starter,
     "cri-dockerd.exe": docker.cri_dockerd_starter,
     "dockerd.exe": docker.dockerd_starter,
     "nssm.exe": nssm.starter,

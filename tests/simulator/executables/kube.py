@@ -9,6 +9,12 @@ bootstrap kubeconfig, and a running CRI runtime on its endpoint. With a bootstra
 token the cluster accepts it performs the TLS bootstrap (writes ``--kubeconfig`` and
 ``pki\kubelet-client-current.pem``); with a working kubeconfig it registers its Node, which is
 Ready for as long as the service and the runtime run.
+
+``kube-log-runner.exe`` (k8s.io/component-base/logs/kube-log-runner, in the node release) wraps a
+service: ``kube-log-runner.exe --log-file=PATH kubelet.exe ...`` starts kubelet (or kube-proxy) with
+the rest of the command line and appends the child's stdout and stderr to PATH, so the kubelet's klog
+lines -- its start-up lines, or why it failed -- end up there. Its flags are Go ``flag`` flags (one or
+two dashes), parsed up to the child's program name.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ from tests.simulator.executables.common import (
     Invocation,
     binary_stamp,
     daemon_on,
+    fail,
     go_quote,
     klog_line,
     not_emulated,
@@ -34,6 +41,7 @@ from tests.simulator.executables.common import (
     service_argv,
     service_failed,
     service_started,
+    try_append_log,
 )
 from tests.simulator.executables.stamp import Stamp
 from tests.simulator.host import DiskFullError, Service, WindowsHost
@@ -128,6 +136,11 @@ def run_kubectl(inv: Invocation) -> ExecResult:
 
 # ------------------------------------------------------------------ kubelet as a service
 
+# What kubelet accepts here: the flags node provisioners pass, and every flag kubeadm writes into
+# kubeadm-flags.env (flags_windows.go: container-runtime-endpoint, pod-infra-container-image before
+# 1.35, hostname-override, register-with-taints, node-ip, and the nodeRegistration.kubeletExtraArgs
+# of the join configuration, such as CAPZ's cloud-provider / v / windows-priorityclass, GT §5.3 and
+# anchors step 11).
 KUBELET_FLAGS = {
     "config": "str",
     "kubeconfig": "str",
@@ -152,6 +165,13 @@ KUBELET_FLAGS = {
     "feature-gates": "str",
     "max-pods": "str",
     "rotate-certificates": "bool",
+    "cloud-provider": "str",
+    "provider-id": "str",
+    "kube-reserved": "str",
+    "system-reserved": "str",
+    "eviction-hard": "str",
+    "image-credential-provider-config": "str",
+    "image-credential-provider-bin-dir": "str",
 }
 # Flags kubelet dropped, by the first minor that no longer knows them (GT §5.3).
 REMOVED_KUBELET_FLAGS = {"container-runtime": 27, "pod-infra-container-image": 35}
@@ -229,12 +249,13 @@ class _Kubelet:
     node_name: str = ""
     endpoint: str = ""
     runtime: dict[str, Any] | None = None
+    log_file: str | None = None
 
     def path(self, p: str) -> str:
         return resolve_path(self.host, p, SERVICE_CWD)
 
     def fail(self, msg: str, win32: int = 1067) -> str:
-        return service_failed(self.host, self.svc, win32, msg)
+        return service_failed(self.host, self.svc, win32, msg, self.log_file)
 
 
 def _missing(path: str) -> str:
@@ -243,15 +264,26 @@ def _missing(path: str) -> str:
 
 
 def kubelet_starter(host: WindowsHost, svc: Service) -> str | None:
-    argv = service_argv(host, svc)
+    return start_kubelet(host, svc, service_argv(host, svc))
+
+
+def _kubelet_version_line(stamp: Stamp) -> str:
+    # kubelet's first lines at start (cmd/kubelet/app/server.go: klog.InfoS("Kubelet version", ...)).
+    return klog_line("I", "server.go:486", f'"Kubelet version" kubeletVersion="v{stamp.version}"', pid=4242)
+
+
+def start_kubelet(host: WindowsHost, svc: Service, argv: list[str], log_file: str | None = None) -> str | None:
+    """The kubelet process ``argv`` started for ``svc``; its klog output goes to ``log_file`` when it
+    runs under kube-log-runner (a service's own stderr goes nowhere)."""
     stamp = binary_stamp(host, argv[0])
     if stamp is None or stamp.name != "kubelet":
-        return service_failed(host, svc, 1053, f"simulator: {argv[0]} is not a kubelet binary")
+        return service_failed(host, svc, 1053, f"simulator: {argv[0]} is not a kubelet binary", log_file)
     try:
         flags = parse_flags(argv[1:], KUBELET_FLAGS).values
     except FlagError as exc:
-        return service_failed(host, svc, 1067, f"simulator: kubelet flag {exc} is not emulated")
-    k = _Kubelet(host, svc, stamp, flags)
+        return service_failed(host, svc, 1067, f"simulator: kubelet flag {exc} is not emulated", log_file)
+    try_append_log(host, log_file, _kubelet_version_line(stamp))
+    k = _Kubelet(host, svc, stamp, flags, log_file=log_file)
     if not flags.get("windows-service"):
         return k.fail("kubelet started by the SCM without --windows-service did not report to it", 1053)
     for flag, minor in REMOVED_KUBELET_FLAGS.items():
@@ -261,7 +293,7 @@ def kubelet_starter(host: WindowsHost, svc: Service) -> str | None:
     if error:
         return error
     registered = _kubeconfig_server_is_cluster(k)
-    daemon = {"kind": "kubelet", "version": stamp.version, "binary": argv[0], "pipes": []}
+    daemon = {"kind": "kubelet", "version": stamp.version, "binary": argv[0], "pipes": [], "log_file": log_file}
     service_started(host, svc, {**daemon, "node": k.node_name if registered else None, "runtime_endpoint": k.endpoint})
     if registered:
         _register(k)
@@ -408,30 +440,134 @@ def _proxy_error(msg: str) -> str:
 
 
 def kube_proxy_starter(host: WindowsHost, svc: Service) -> str | None:
-    argv = service_argv(host, svc)
+    return start_kube_proxy(host, svc, service_argv(host, svc))
+
+
+def start_kube_proxy(host: WindowsHost, svc: Service, argv: list[str], log_file: str | None = None) -> str | None:
+    """The kube-proxy process ``argv`` started for ``svc`` (its output to ``log_file`` under kube-log-runner)."""
     stamp = binary_stamp(host, argv[0])
     if stamp is None or stamp.name != "kube-proxy":
-        return service_failed(host, svc, 1053, f"simulator: {argv[0]} is not a kube-proxy binary")
+        return service_failed(host, svc, 1053, f"simulator: {argv[0]} is not a kube-proxy binary", log_file)
     try:
         flags = parse_flags(argv[1:], KUBE_PROXY_FLAGS).values
     except FlagError as exc:
-        return service_failed(host, svc, 1067, f"simulator: kube-proxy flag {exc} is not emulated")
+        return service_failed(host, svc, 1067, f"simulator: kube-proxy flag {exc} is not emulated", log_file)
     if not flags.get("windows-service"):
         return service_failed(
-            host, svc, 1053, "kube-proxy started by the SCM without --windows-service did not report to it"
+            host, svc, 1053, "kube-proxy started by the SCM without --windows-service did not report to it", log_file
         )
     for key in ("config", "kubeconfig"):
         if flags.get(key):
             p = resolve_path(host, str(flags[key]), SERVICE_CWD)
             if not host.exists(p):
                 return service_failed(
-                    host, svc, 1067, _proxy_error(f"open {p}: The system cannot find the file specified.")
+                    host, svc, 1067, _proxy_error(f"open {p}: The system cannot find the file specified."), log_file
                 )
     if not flags.get("config") and not flags.get("kubeconfig"):
         msg = (
             "invalid configuration: no configuration has been provided, "
             "try setting KUBERNETES_MASTER environment variable"
         )
-        return service_failed(host, svc, 1067, _proxy_error(msg))
-    service_started(host, svc, {"kind": "kube-proxy", "version": stamp.version, "binary": argv[0], "pipes": []})
+        return service_failed(host, svc, 1067, _proxy_error(msg), log_file)
+    daemon = {"kind": "kube-proxy", "version": stamp.version, "binary": argv[0], "pipes": [], "log_file": log_file}
+    service_started(host, svc, daemon)
     return None
+
+
+# ------------------------------------------------------------------ kube-log-runner
+
+# kube-log-runner's flags (component-base/logs/kube-log-runner/kube-log-runner.go, Go ``flag``).
+LOG_RUNNER_FLAGS = {
+    "log-file": "str",
+    "also-stdout": "bool",
+    "redirect-stderr": "bool",
+    "flush-interval": "str",
+    "log-file-size": "str",
+    "log-file-age": "str",
+}
+# The children kube-log-runner can start as a service here, by stamp.
+_WRAPPED = {"kubelet": start_kubelet, "kube-proxy": start_kube_proxy}
+
+
+def _log_runner_args(args: list[str]) -> tuple[dict[str, Any], list[str], str | None]:
+    """(flags, child argv, error): Go's flag package stops at the first argument that is not a flag."""
+    flags: dict[str, Any] = {}
+    i = 0
+    while i < len(args) and args[i].startswith("-") and args[i] != "-":
+        if args[i] == "--":
+            i += 1
+            break
+        name, eq, value = args[i].lstrip("-").partition("=")
+        kind = LOG_RUNNER_FLAGS.get(name)
+        if kind is None:
+            return {}, [], f"flag provided but not defined: -{name}"
+        if kind == "bool":
+            flags[name] = value.lower() not in ("false", "0") if eq else True
+        elif eq:
+            flags[name] = value
+        elif i + 1 < len(args):
+            flags[name] = args[i + 1]
+            i += 1
+        else:
+            return {}, [], f"flag needs an argument: -{name}"
+        i += 1
+    return flags, args[i:], None
+
+
+def _log_file_error(host: WindowsHost, path: str) -> str | None:
+    """os.OpenFile(O_APPEND|O_CREATE): a missing folder fails before the child starts."""
+    parent = path.rsplit("\\", 1)[0]
+    if host.isdir(parent) and not host.isdir(path):
+        return None
+    why = "Access is denied." if host.isdir(path) else "The system cannot find the path specified."
+    # log.Fatal(fmt.Errorf("failed to create log file %v: %w", ...)) [RECONSTRUCTED wording]
+    return f"failed to create log file {path}: open {path}: {why}"
+
+
+def kube_log_runner_starter(host: WindowsHost, svc: Service) -> str | None:
+    """The SCM starts kube-log-runner; it starts the child and keeps its output in ``--log-file``."""
+    argv = service_argv(host, svc)
+    stamp = binary_stamp(host, argv[0])
+    if stamp is None or stamp.name != "kube-log-runner":
+        return service_failed(host, svc, 1053, f"simulator: {argv[0]} is not a kube-log-runner binary")
+    flags, child, error = _log_runner_args(argv[1:])
+    if error:
+        return service_failed(host, svc, 1067, error)
+    if not child:
+        return service_failed(host, svc, 1067, "Please provide a command to run")
+    log_file = resolve_path(host, str(flags["log-file"]), SERVICE_CWD) if flags.get("log-file") else None
+    if log_file is not None:
+        why = _log_file_error(host, log_file)
+        if why:
+            return service_failed(host, svc, 1067, why)
+        try_append_log(host, log_file, "")  # created (empty) before the child starts
+    program = resolve_path(host, child[0], SERVICE_CWD)
+    child_stamp = binary_stamp(host, program)
+    if child_stamp is None:
+        reason = f"exec: {go_quote(child[0])}: file does not exist" if not host.exists(program) else "not a binary"
+        return service_failed(host, svc, 1067, f"simulator: kube-log-runner cannot start {program}: {reason}", log_file)
+    starter = _WRAPPED.get(child_stamp.name)
+    if starter is None:
+        return service_failed(host, svc, 1067, f"simulator: {child_stamp.name} under kube-log-runner is not emulated")
+    return starter(host, svc, [program, *child[1:]], log_file)
+
+
+def run_kube_log_runner(inv: Invocation) -> ExecResult:
+    """kube-log-runner from win_command: run the child, keep its output in ``--log-file``."""
+    from tests.simulator.executables import run
+
+    flags, child, error = _log_runner_args(inv.args)
+    if error:
+        return fail(2, error + "\n")
+    if not child:
+        return fail(1, "Please provide a command to run\n")
+    result = run(inv.host, child, inv.stdin, inv.cwd, inv.environment)
+    log_file = resolve_path(inv.host, str(flags["log-file"]), inv.cwd) if flags.get("log-file") else None
+    if log_file is None:
+        return ExecResult(rc=result.rc, stdout=result.stdout + result.stderr, stderr="")
+    why = _log_file_error(inv.host, log_file)
+    if why:
+        return fail(1, why + "\n")
+    try_append_log(inv.host, log_file, result.stdout + result.stderr)
+    shown = result.stdout + result.stderr if flags.get("also-stdout") else ""
+    return ExecResult(rc=result.rc, stdout=shown, stderr="")

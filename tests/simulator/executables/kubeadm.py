@@ -15,6 +15,8 @@ GT §5.4/5.5 (Go ``%q`` doubles the backslashes of Windows paths). The kubelet e
 in the cluster (a worker's reset does not delete it; ``kubectl delete node`` on the control plane
 does) and turns NotReady as its kubelet is gone.
 
+``upgrade node`` (a worker's step of the node upgrade): ``kubeadm_upgrade.py``.
+
 ``token create`` needs ``admin.conf`` and runs on the control plane: not emulated here.
 """
 
@@ -40,6 +42,7 @@ from tests.simulator.executables.common import (
     parse_flags,
 )
 from tests.simulator.executables.kube import go_struct, json_info, version_info
+from tests.simulator.executables.kubeadm_upgrade import run_upgrade
 from tests.simulator.executables.stamp import Stamp, parse_stamp, version_tuple
 from tests.simulator.host import DiskFullError, WindowsHost
 
@@ -94,6 +97,8 @@ def run(inv: Invocation) -> ExecResult:
         return _join(inv, rest)
     if cmd == "reset":
         return _reset(inv, rest)
+    if cmd == "upgrade":
+        return run_upgrade(inv, rest)
     return not_emulated(inv)
 
 

@@ -2,9 +2,9 @@ r"""``cmd.exe`` and the System32 tools the simulator knows by path but does not 
 
 ``cmd.exe /c <command line>`` runs a single program (through the same resolution as
 ``win_command``), ``echo`` and ``ver``. Operators (``&``, ``|``, ``<``, ``>``) and every other
-builtin fail loudly. ``shutdown.exe``, ``wevtutil.exe`` and ``netsh.exe`` are recognised and fail
-loudly for every argument: reboots go through ``win_reboot`` (transport layer), firewall rules
-through ``win_firewall_rule``; no emulated output is better than an invented one.
+builtin fail loudly. ``shutdown.exe`` and ``netsh.exe`` are recognised and fail loudly for every
+argument (``wevtutil.exe`` has its own module): reboots go through ``win_reboot`` (transport
+layer), firewall rules through ``win_firewall_rule``; no emulated output is better than an invented one.
 """
 
 from __future__ import annotations

@@ -18,6 +18,7 @@ from tests.simulator.host import WindowsHost
 from . import (  # noqa: F401
     async_status,
     collection_probes,
+    node_diagnostics,
     setup,
     slurp,
     win_command,
@@ -33,6 +34,7 @@ from . import (  # noqa: F401
     win_registry,
     win_service,
     win_stat,
+    win_updates,
 )
 from ._core import REGISTRY, ModuleNotEmulated, execute, spec_of
 from .win_command import SHELL_COMMANDS

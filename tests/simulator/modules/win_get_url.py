@@ -9,6 +9,10 @@ segment, ``checksum_url`` is fetched and searched for the file's line (``.sha256
 files; a bare-hash file such as dl.k8s.io's ``.sha256`` has no such line and fails, as on Windows),
 an existing dest whose checksum matches is left alone, otherwise the file is fetched, verified and
 copied.
+
+A URL under the control API's mirror (``http://127.0.0.1:<port>/mirror/<scheme>/<host>/<path>``,
+contract B) is the simulated-internet URL behind it (``downloads.original_url``): the node fetches
+what the controller sees there. Messages keep the URL as given, as the real module does.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import time
 import urllib.parse
 from typing import NoReturn
 
+from tests.simulator.downloads import original_url
 from tests.simulator.host import SimulatorError, WindowsHost
 
 from ._core import ModuleRun, emulates
@@ -54,10 +59,10 @@ def _fetch(run: ModuleRun, url: str) -> bytes:
     try:
         response = getattr(downloads, "response", None)
         if response is not None:
-            answer = response(url)
+            answer = response(original_url(url))
             data, truncated = answer.body, len(answer.body) < answer.content_length
         else:
-            data, truncated = downloads.get(url), False
+            data, truncated = downloads.get(original_url(url)), False
     except Exception as exc:
         _raise_download_error(run, exc, started)
     run.result["elapsed"] = time.monotonic() - started
@@ -153,7 +158,7 @@ def _is_modified(run: ModuleRun, url: str, dest: str) -> bool:
         return False
     started = time.monotonic()
     try:
-        answer = head(url)
+        answer = head(original_url(url))
     except Exception as exc:
         try:
             _raise_download_error(run, exc, started)

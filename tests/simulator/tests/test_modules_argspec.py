@@ -27,7 +27,7 @@ def host() -> WindowsHost:
 def test_every_emulated_module_has_a_spec_from_its_installed_docs() -> None:
     names = emulated_modules()
     assert "community.windows.win_firewall_rule" in names
-    assert len(names) == 20
+    assert len(names) == 21
     for name in names:
         spec = spec_of(name)
         doc, ps1 = module_files(name)
@@ -342,8 +342,8 @@ def test_legacy_check_mode_skip_has_no_module_name(host: WindowsHost) -> None:
 
 
 def test_unknown_module_raises_not_emulated(host: WindowsHost) -> None:
-    with pytest.raises(ModuleNotEmulated, match=r"^simulator: module ansible\.windows\.win_updates is not emulated$"):
-        call(host, "win_updates", {})
+    with pytest.raises(ModuleNotEmulated, match=r"^simulator: module ansible\.windows\.win_dns_client is not emulated$"):
+        call(host, "win_dns_client", {})
     assert issubclass(ModuleNotEmulated, SimulatorError)
 
 

@@ -203,6 +203,8 @@ SCENARIOS = [
         failed=True,
         absent={"stdout": _WATCHDOG, "stderr": _WATCHDOG},
     ),
+    # The action plugin assembles these keys; the module itself only with the async path's wait.
+    Scenario("updates-wait", "ansible.windows.win_updates", {"_operation_options": {"wait": True}}),
     Scenario("firewall", "community.windows.win_firewall_rule", {"name": "r", "localport": "80", "protocol": "tcp"}),
     Scenario(
         "nssm",

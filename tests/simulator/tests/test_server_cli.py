@@ -177,7 +177,7 @@ def test_serve_writes_a_private_inventory_and_stops_on_sigterm(served: Served) -
     assert stat.S_IMODE(inv.stat().st_mode) == 0o600
     data = yaml.safe_load(inv.read_text())
     group = data["all"]["children"]["windows_nodes"]
-    assert group["vars"] == {"sim_control_url": served.control}
+    assert group["vars"] == {"sim_control_url": served.control, "preflight_pause_signature": False}
     h19, h22 = group["hosts"]["win2019"], group["hosts"]["win2022"]
     assert h19["ansible_connection"] == "winrm"
     assert (h19["ansible_host"], h19["ansible_winrm_scheme"], h19["ansible_winrm_transport"]) == (
@@ -346,7 +346,11 @@ def test_inventory_vars_reach_the_inventory_and_cannot_replace_the_connection(tm
         cfg.vars,
     )
     group = inv["all"]["children"]["windows_nodes"]
-    assert group["vars"] == {"winkube_kubernetes_version": "1.36.4", "sim_control_url": "http://127.0.0.1:2"}
+    assert group["vars"] == {
+        "preflight_pause_signature": False,
+        "winkube_kubernetes_version": "1.36.4",
+        "sim_control_url": "http://127.0.0.1:2",
+    }
     assert group["hosts"]["w1"]["winkube_kubernetes_version"] == "1.34.1"
     assert group["hosts"]["w1"]["ansible_port"] == 1
     with pytest.raises(ConfigError, match="ansible_password is written by the simulator"):

@@ -40,7 +40,12 @@ def test_one_round_trip_with_the_shipped_read_only_probe() -> None:
     result, calls = run_action(RECORDED["ws2022_core"])
     assert len(calls) == 1
     assert calls[0]["module_name"] == "ansible.windows.win_powershell"
-    assert calls[0]["module_args"] == {"script": probe_script("windows_facts")}
+    # The same round trip reads the roles' state files (docs/converged-runs.md), deep enough for their facts.
+    assert calls[0]["module_args"] == {
+        "script": probe_script("windows_facts"),
+        "parameters": {"StateDir": "C:\\ProgramData\\winkube\\state"},
+        "depth": 8,
+    }
     # The probe must run in check mode too and must never report a change.
     assert "[CmdletBinding(SupportsShouldProcess)]" in calls[0]["module_args"]["script"]
     assert "$Ansible.Changed = $false" in calls[0]["module_args"]["script"]
@@ -134,3 +139,34 @@ def test_probe_without_an_object_fails(output: Any) -> None:
     result = run_result(recorded)
     assert result["failed"] is True
     assert "returned no object" in result["msg"]
+
+
+def test_no_state_folder_means_no_role_is_converged() -> None:
+    # The recorded probes predate the state files: no State at all is an error, never "converged".
+    state = run_result(RECORDED["ws2022_core"])["ansible_facts"]["winkube_node_state"]
+    assert state["roles"] == {}
+    assert "no State object" in state["error"]
+
+
+def test_state_files_become_the_node_state_fact_keyed_by_role() -> None:
+    live = [{"kind": "directory", "path": "C:\\k", "exists": True}]
+    entry = {"role": "Host_Prep", "owner": "S-1-5-32-544", "text": "{}", "live": live, "error": None}
+    recorded = json.loads(json.dumps(RECORDED["ws2022_core"]))
+    recorded["output"][0]["State"] = {"current_user": "S-1-5-21-1-500", "error": None, "files": [entry]}
+    result = run_result(recorded)
+    assert not result.get("failed")
+    state = result["ansible_facts"]["winkube_node_state"]
+    assert state == {
+        "current_user": "S-1-5-21-1-500",
+        "error": None,
+        "roles": {"host_prep": {"owner": "S-1-5-32-544", "text": "{}", "live": live, "error": None}},
+    }
+
+
+def test_a_broken_state_answer_does_not_fail_the_facts() -> None:
+    recorded = json.loads(json.dumps(RECORDED["ws2022_core"]))
+    recorded["output"][0]["State"] = {"current_user": "S-1", "error": None, "files": "not a list"}
+    result = run_result(recorded)
+    assert not result.get("failed")
+    assert result["ansible_facts"]["windows_node"]["build"] == 20348
+    assert result["ansible_facts"]["winkube_node_state"]["error"] == "the probe's State.files is not a list"
