@@ -13,20 +13,14 @@ from __future__ import annotations
 
 from typing import Any, Dict, Optional
 
-from ansible.plugins.action import ActionBase
+from ansible_collections.winkube.node.plugins.plugin_utils.actions import ControllerAction
 
 
-class ActionModule(ActionBase):
-    TRANSFERS_FILES = False
+class ActionModule(ControllerAction):
     # Reads the task's own attributes: no connection, nothing that could reach the host.
-    _requires_connection = False
-    _supports_check_mode = True
-    _supports_async = False
 
     def run(self, tmp: Optional[str] = None, task_vars: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
-        result = super().run(tmp, task_vars)
-        del tmp
-        self.validate_argument_spec(argument_spec={})
+        result = self.start(tmp, task_vars, {})[0]
         return {
             **result,
             "changed": False,

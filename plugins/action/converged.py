@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from typing import Any, Dict, Optional
 
-from ansible.plugins.action import ActionBase
 from ansible_collections.winkube.node.plugins.module_utils import converged
+from ansible_collections.winkube.node.plugins.plugin_utils.actions import ControllerAction
 from ansible_collections.winkube.node.plugins.plugin_utils.node_state import role_code_sha256
 
 ARGUMENT_SPEC = {
@@ -21,16 +21,9 @@ ARGUMENT_SPEC = {
 }
 
 
-class ActionModule(ActionBase):
-    TRANSFERS_FILES = False
-    _requires_connection = False
-    _supports_check_mode = True
-    _supports_async = False
-
+class ActionModule(ControllerAction):
     def run(self, tmp: Optional[str] = None, task_vars: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
-        result = super().run(tmp, task_vars)
-        del tmp
-        args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)[1]
+        result, args = self.start(tmp, task_vars, ARGUMENT_SPEC)
         role = args["role"]
         owner = getattr(self._task, "_role", None)
         # The digest covers the role's own files: the task must belong to the role it speaks for.

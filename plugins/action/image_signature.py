@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 from typing import Any, Dict, Optional
 
-from ansible.plugins.action import ActionBase
 from ansible_collections.winkube.node.plugins.module_utils import oci as _oci
 from ansible_collections.winkube.node.plugins.module_utils.image_signature import (
     DEFAULT_EXECUTABLE,
@@ -19,6 +18,7 @@ from ansible_collections.winkube.node.plugins.module_utils.image_signature impor
     check_image,
     trusted_roots,
 )
+from ansible_collections.winkube.node.plugins.plugin_utils.actions import ControllerAction
 
 ARGUMENT_SPEC: Dict[str, Dict[str, Any]] = {
     "image": {"type": "str", "required": True},
@@ -46,17 +46,11 @@ def _path(value: Optional[str], name: str) -> Optional[str]:
     return path
 
 
-class ActionModule(ActionBase):
-    TRANSFERS_FILES = False
+class ActionModule(ControllerAction):
     # The registry is read from the controller; the managed host is never contacted.
-    _requires_connection = False
-    _supports_check_mode = True
-    _supports_async = False
 
     def run(self, tmp: Optional[str] = None, task_vars: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
-        result = super().run(tmp, task_vars)
-        del tmp
-        args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)[1]
+        result, args = self.start(tmp, task_vars, ARGUMENT_SPEC)
         if args["registry_password"] is not None and args["registry_username"] is None:
             return {**result, "failed": True, "msg": "registry_password needs registry_username"}
         try:

@@ -11,7 +11,6 @@ from __future__ import annotations
 from datetime import date
 from typing import Any, Dict, Optional
 
-from ansible.plugins.action import ActionBase
 from ansible_collections.winkube.node.plugins.module_utils.kubernetes import DEFAULT_KUBERNETES_VERSION
 from ansible_collections.winkube.node.plugins.module_utils.plan import (
     DEFAULT_PAUSE_PROFILE,
@@ -21,6 +20,7 @@ from ansible_collections.winkube.node.plugins.module_utils.plan import (
     failure_message,
     resolve_plan,
 )
+from ansible_collections.winkube.node.plugins.plugin_utils.actions import ControllerAction
 
 # Versions, mappings and lists are "raw": the plan validates them itself, so that a bad value becomes one
 # line of the single preflight message (with the host) instead of a separate argument error, and so that
@@ -53,17 +53,11 @@ for input_name in INPUTS:
         ARGUMENT_SPEC[input_name]["default"] = _DEFAULTS[input_name]
 
 
-class ActionModule(ActionBase):
-    TRANSFERS_FILES = False
+class ActionModule(ControllerAction):
     # Pure controller-side computation: no connection, no module, nothing that could change the host.
-    _requires_connection = False
-    _supports_check_mode = True
-    _supports_async = False
 
     def run(self, tmp: Optional[str] = None, task_vars: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
-        result = super().run(tmp, task_vars)
-        del tmp
-        args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)[1]
+        result, args = self.start(tmp, task_vars, ARGUMENT_SPEC)
         host = args.get("hostname") or (task_vars or {}).get("inventory_hostname", "?")
         inputs = {name: args[name] for name in INPUTS if args.get(name) is not None}
         try:

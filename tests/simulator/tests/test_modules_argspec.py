@@ -342,8 +342,8 @@ def test_legacy_check_mode_skip_has_no_module_name(host: WindowsHost) -> None:
 
 
 def test_unknown_module_raises_not_emulated(host: WindowsHost) -> None:
-    with pytest.raises(ModuleNotEmulated, match=r"^simulator: module ansible\.windows\.win_dns_client is not emulated$"):
-        call(host, "win_dns_client", {})
+    with pytest.raises(ModuleNotEmulated, match=r"^simulator: module ansible\.windows\.win_hosts is not emulated$"):
+        call(host, "win_hosts", {})
     assert issubclass(ModuleNotEmulated, SimulatorError)
 
 

@@ -36,11 +36,6 @@ def test_filter_names() -> None:
     }
 
 
-def test_every_filter_has_a_doc_sidecar() -> None:
-    for name in FILTERS:
-        assert (REPO_ROOT / "plugins" / "filter" / f"{name}.yml").is_file(), name
-
-
 # --- windows_release ---------------------------------------------------------------------------
 
 
