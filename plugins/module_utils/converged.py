@@ -185,14 +185,28 @@ def _canonical(value: Any, where: str = "inputs") -> Any:
     raise ValueError(f"{where} holds a {type(value).__name__}, which has no JSON form: {value!r}")
 
 
+def _without_revision(inputs: Any) -> Any:
+    """The inputs with the plan's host revision (UBR) left out: every Windows update moves it, and no
+    role's result depends on it (images match the build, not the revision, from 1809 on: images.py), so
+    a patched node stays converged instead of re-running every role after each update."""
+    if not isinstance(inputs, Mapping) or not isinstance(inputs.get("plan"), Mapping):
+        return inputs
+    host = inputs["plan"].get("host")
+    if not isinstance(host, Mapping) or "build" not in host:
+        return inputs
+    steady = {**host, "revision": None, "os_version": f"10.0.{host['build']}"}
+    return {**inputs, "plan": {**inputs["plan"], "host": steady}}
+
+
 def inputs_sha256(role: str, inputs: Any, code_sha256: str) -> str:
-    """The digest of what a role converges from: its effective inputs and its own code (a new release of
-    the role may produce a different state from the same inputs)."""
+    """The digest of what a role converges from: its effective inputs (the host's revision left out,
+    see _without_revision) and its own code (a new release of the role may produce a different state
+    from the same inputs)."""
     state_path(role)
     if not isinstance(code_sha256, str) or not re.match(r"^[0-9a-f]{64}$", code_sha256):
         raise ValueError(f"code_sha256 must be 64 hex digits, got {code_sha256!r}")
     text = json.dumps(
-        {"schema": SCHEMA, "role": role, "code": code_sha256, "inputs": _canonical(inputs)},
+        {"schema": SCHEMA, "role": role, "code": code_sha256, "inputs": _canonical(_without_revision(inputs))},
         sort_keys=True,
         separators=(",", ":"),
         ensure_ascii=True,

@@ -24,7 +24,13 @@ from tests.simulator.pytest_plugin import REPO_ROOT, SimHandle, recap
 windows_sim = pytest_plugin.windows_sim
 
 NODE = "win2022"
-HOSTS = {"hosts": [{"name": NODE, "os_version": "10.0.20348.2527", "edition": "ServerDatacenter"}]}
+# provision.yml runs through kubernetes and join: the simulated cluster gives the binaries' mirror and the join inputs.
+HOSTS = {
+    "hosts": [{"name": NODE, "os_version": "10.0.20348.2527", "edition": "ServerDatacenter"}],
+    "cluster": {"version": "1.36.4"},
+}
+# verify.yml would also judge the controller's own kubectl, which is no part of the simulated fleet.
+EXTRA = ("-e", "winkube_verify_kubectl=false")
 PROVISION = REPO_ROOT / "playbooks" / "provision.yml"
 STATE_DIR = "C:\\ProgramData\\winkube\\state"
 CONVERGED_BUDGET = 5  # issue 5, Performance
@@ -46,7 +52,7 @@ class Run:
 
 def provision(sim: SimHandle, *args: str) -> Run:
     sim.reset_stats(NODE)
-    proc = sim.playbook(PROVISION, *args)
+    proc = sim.playbook(PROVISION, *EXTRA, *args)
     assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-2000:]
     stats = sim.stats(NODE)
     return Run(recap(proc.stdout)[NODE]["changed"], stats["module_runs_total"], stats["module_runs"], proc.stdout)

@@ -396,3 +396,17 @@ def test_the_probe_state_becomes_a_fact_keyed_by_lower_case_role() -> None:
     assert converged.node_state_fact({"current_user": ME, "error": None, "files": None})["roles"] == {}
     assert "no State object" in converged.node_state_fact(None)["error"]
     assert "has no role" in converged.node_state_fact({"files": [{"owner": ADMINS}]})["error"]
+
+
+def test_a_windows_update_revision_keeps_the_digest_but_another_build_does_not() -> None:
+    def plan_on(os_version: str, build: int, revision: int) -> dict[str, Any]:
+        host = {"build": build, "revision": revision, "os_version": os_version, "id": "ws2022"}
+        return {**INPUTS, "plan": {"runtime": "containerd", "host": host}}
+
+    before = digest(plan_on("10.0.20348.2527", 20348, 2527))
+    assert digest(plan_on("10.0.20348.2582", 20348, 2582)) == before
+    assert digest(plan_on("10.0.26100.2314", 26100, 2314)) != before
+    # everything else in the plan still counts
+    other = plan_on("10.0.20348.2527", 20348, 2527)
+    other["plan"]["runtime"] = "mcr"
+    assert digest(other) != before
