@@ -169,10 +169,9 @@ def main(argv: list[str] | None = None) -> int:
         first = r.get("first") or {}
         artifacts = {u: n for u, n in (first.get("downloads") or {}).items() if not u.endswith(CHECKSUM_SUFFIXES)}
         if artifacts:
-            print(
-                f"\n{r['nodes']} nodes: downloads per artifact in the first run: at most {max(artifacts.values())} "
-                f"({len(artifacts)} artifacts)"
-            )
+            print(f"\n{r['nodes']} nodes, first run, downloads per artifact:")
+            for url, count in sorted(artifacts.items()):
+                print(f"  {count:>3}  {url}")
     missed = [m for r in results for m in check(r, args.max_converged)]
     print(f"\nfigures: {out}")
     if missed:
