@@ -25,7 +25,19 @@ def test_demo_provisions_three_builds_and_converges(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stdout + proc.stderr
     out = proc.stdout
     assert "Converged re-run changed nothing: yes" in out
-    for name, build in (("win2019", "10.0.17763"), ("win2022", "10.0.20348"), ("win2025", "10.0.26100")):
-        line = next(line for line in out.splitlines() if line.strip().startswith(name) and "runtime=" in line)
-        assert build in line and "runtime=containerd (running)" in line and "boots=2" in line, line
-    assert (tmp_path / "demo" / "inventory.yml").stat().st_mode & 0o077 == 0
+    # Two fleets: no Kubernetes release supports both WS2019 and WS2025 (demo/fleets/*.yml).
+    for name, build, kubelet in (
+        ("win2019", "10.0.17763", "v1.34."),
+        ("win2022", "10.0.20348", "v1.36."),
+        ("win2025", "10.0.26100", "v1.36."),
+    ):
+        line = next(
+            (line for line in out.splitlines() if line.strip().startswith(name) and "boots=" in line),
+            None,
+        )
+        assert line is not None, f"no summary line for {name}:\n{out}"
+        assert f"Windows {build}." in line, line
+        assert "containerd (running)" in line and f"Node {name} Ready" in line, line
+        assert f"kubelet {kubelet}" in line and "boots=2" in line, line
+    for fleet in ("current", "legacy"):
+        assert (tmp_path / "demo" / fleet / "inventory.yml").stat().st_mode & 0o077 == 0
