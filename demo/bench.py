@@ -9,7 +9,9 @@ the controller fetched each artifact from the simulator's mirror, to show that w
 
 Targets it checks and prints (it exits 1 when one is missed): a converged re-run needs at most
 ``--max-converged`` (5) module runs per node and changes nothing; a first provision needs no more
-module runs per node than twice the number of things that changed on it.
+module runs per node than twice the number of things that changed on it. A thing is a changed task
+or a changed item of a loop (one registry value, one folder, one file), as the output lists them: the
+PLAY RECAP counts a loop of ten registry values as one change, and the table shows that count too.
 
 The figures are measurements of this machine's controller against the simulator (no network, no
 real Windows): they show how controller work grows with the fleet, not how long a real node takes.
@@ -29,7 +31,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from demo.common import run_playbook  # noqa: E402
+from demo.common import changed_on_nodes, run_playbook  # noqa: E402
 from tests.simulator.server import Simulator  # noqa: E402
 
 # The two builds Kubernetes 1.36 supports, in turn (a WS2019 node needs a 1.34 cluster: demo/fleets).
@@ -75,15 +77,16 @@ def measure(size: int, playbook: Path, work: Path, use_cache: bool) -> dict[str,
                 inventory, playbook, work / f"{label}-{size}.log", extra=["--forks", str(size)]
             )
             stats = {name: sim.stats(name) for name in names}
+            things = changed_on_nodes((work / f"{label}-{size}.log").read_text())
             runs[label] = {
                 "rc": rc,
                 "wall_s": round(elapsed, 1),
                 "module_runs": per_node([stats[n]["module_runs_total"] for n in names]),
                 "winrm_requests": per_node([stats[n]["winrm_requests"] for n in names]),
+                # Changed tasks (the PLAY RECAP) and changed things (each item of a loop counts).
                 "changed": per_node([counts.get(n, {}).get("changed", -1) for n in names]),
-                "ratio_ok": all(
-                    stats[n]["module_runs_total"] <= 2 * max(counts.get(n, {}).get("changed", 0), 1) for n in names
-                ),
+                "things_changed": per_node([things.get(n, 0) for n in names]),
+                "ratio_ok": all(stats[n]["module_runs_total"] <= 2 * max(things.get(n, 0), 1) for n in names),
                 # Requests per URL of the simulated internet (nodes' win_get_url and the controller's
                 # fetches through the mirror alike).
                 "downloads": _mirror_delta(mirror_before, dict(sim.downloads.state()["requests"])),
@@ -117,14 +120,15 @@ def check(result: dict[str, Any], max_converged: int) -> list[str]:
             missed.append(f"{size} nodes: the converged re-run changed something")
     first = result.get("first")
     if first and first["rc"] == 0 and not first["ratio_ok"]:
-        missed.append(f"{size} nodes: a first provision cost more than twice as many module runs as changes")
+        missed.append(f"{size} nodes: a first provision cost more than twice as many module runs as things it changed")
     return missed
 
 
 def table(results: list[dict[str, Any]]) -> str:
     rows = [
-        "| nodes (forks) | run | wall time | module runs / node | WinRM requests / node | changed / node |",
-        "|---|---|---|---|---|---|",
+        "| nodes (forks) | run | wall time | module runs / node | WinRM requests / node | things changed / node "
+        "| changed tasks / node |",
+        "|---|---|---|---|---|---|---|",
     ]
     for r in results:
         for label in ("first", "converged"):
@@ -134,7 +138,7 @@ def table(results: list[dict[str, Any]]) -> str:
             rows.append(
                 f"| {r['nodes']} ({r['forks']}) | {'first provision' if label == 'first' else 'converged re-run'} "
                 f"| {run['wall_s']} s | {run['module_runs']['mean']} (max {run['module_runs']['max']}) "
-                f"| {run['winrm_requests']['mean']} | {run['changed']['mean']} |"
+                f"| {run['winrm_requests']['mean']} | {run['things_changed']['mean']} | {run['changed']['mean']} |"
             )
     return "\n".join(rows)
 
@@ -179,7 +183,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     print(
         f"targets met: converged re-run <= {args.max_converged} module runs per node and no change; "
-        "first provision <= 2 x changes"
+        "first provision <= 2 x things changed"
     )
     return 0
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import time
@@ -32,3 +33,18 @@ def run_playbook(
     log.write_text(proc.stdout + proc.stderr)
     log.chmod(0o600)
     return proc.returncode, recap(proc.stdout), elapsed
+
+
+# A changed result in the default callback's output: "changed: [node01]" for a task, one line per item
+# of a loop ("changed: [node01] => (item=...)"); "[node01 -> localhost]" ran on the controller.
+_CHANGED = re.compile(r"^changed: \[([^\]\s]+)\](?: =>|$)", re.MULTILINE)
+
+
+def changed_on_nodes(output: str) -> dict[str, int]:
+    """Per host, the things a run changed on the node itself: every changed task, and every changed item
+    of a loop (a registry value, a folder, a file each), not counting tasks delegated to the controller.
+    The PLAY RECAP counts a loop as one change however many things it changed."""
+    counts: dict[str, int] = {}
+    for match in _CHANGED.finditer(output):
+        counts[match.group(1)] = counts.get(match.group(1), 0) + 1
+    return counts

@@ -20,7 +20,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from demo.common import run_playbook  # noqa: E402
+from demo.common import changed_on_nodes, run_playbook  # noqa: E402
 from tests.simulator.server import Simulator  # noqa: E402
 
 # (label, playbook, extra arguments). The fleets set winkube_verify_kubectl: false (demo/fleets).
@@ -67,12 +67,14 @@ def run_fleet(hosts: Path, work: Path) -> tuple[int, dict[str, dict[str, Any]], 
             log = work / f"{label.replace(' ', '-')}.log"
             rc, counts, elapsed = run_playbook(inventory, ROOT / "playbooks" / playbook, log, extra)
             print(f"{label}: ansible-playbook playbooks/{playbook} -> rc {rc} in {elapsed:.1f} s")
+            things = changed_on_nodes(log.read_text())
             for name in names:
                 c, s = counts.get(name, {}), sim.stats(name)
                 changes.setdefault(name, {})[label] = c.get("changed", "?")
                 print(
-                    f"  {name:8} changed={c.get('changed', '?'):<3} failed={c.get('failed', '?'):<2} "
-                    f"module runs={s['module_runs_total']:<4} WinRM requests={s['winrm_requests']}"
+                    f"  {name:8} changed tasks={c.get('changed', '?'):<3} things={things.get(name, 0):<3} "
+                    f"failed={c.get('failed', '?'):<2} module runs={s['module_runs_total']:<4} "
+                    f"WinRM requests={s['winrm_requests']}"
                 )
             if rc != 0:
                 print(f"\nThe {label} failed; its output is in {log}", file=sys.stderr)

@@ -6,16 +6,17 @@
 DOCUMENTATION = r"""
 ---
 module: node_state
-short_description: Read what a role produced on the node, as the text of its state file
+short_description: Record what a role produced on the node in its state file
 version_added: 0.1.0
 description:
   - The last step of a role that records its converged state (docs/converged-runs.md). In one round trip the
     read-only probe of M(winkube.node.windows_facts), run by M(ansible.windows.win_powershell), reads the live value
-    of every fact in O(facts); the result's C(content) is the state file to write with M(ansible.windows.win_copy)
-    to C(path).
+    of every fact in O(facts) and the state file already there; when the new text differs, it is written to C(path)
+    the way M(ansible.windows.win_copy) writes one file (the folder is created when missing).
   - Fails when a fact is not what the role declares it must be (its C(expect)) or could not be read; then nothing
     must be recorded, and the role runs fully next time.
-  - Changes nothing on the host. Do not run it in a check run, where the role's changes did not really happen.
+  - Changes only the role's state file. Do not run it in a check run, where the role's changes did not really happen;
+    there it writes nothing and reports whether it would.
 options:
   role:
     description: The role's name without the collection, for example C(containerd).
@@ -50,43 +51,18 @@ seealso:
 """
 
 EXAMPLES = r"""
-- name: Read what containerd left on the node
+- name: Record what containerd left on the node for the next run
   winkube.node.node_state:
     role: containerd
     inputs_sha256: "{{ __containerd_converged.inputs_sha256 }}"
     facts: "{{ ['containerd'] | winkube.node.state_facts('service', expect={'state': 'Running'}) }}"
   register: __containerd_state
-
-- name: Create the folder of the state files
-  ansible.windows.win_file:
-    path: "{{ __containerd_state.folder }}"
-    state: directory
-  when: not __containerd_state.folder_exists
-
-- name: Record it for the next run
-  ansible.windows.win_copy:
-    content: "{{ __containerd_state.content }}"
-    dest: "{{ __containerd_state.path }}"
 """
 
 RETURN = r"""
-content:
-  description: The state file's text (JSON, sorted keys, so an unchanged node rewrites nothing).
-  returned: success
-  type: str
-path:
-  description: The role's state file on the node.
-  returned: success
-  type: str
-  sample: C:\ProgramData\winkube\state\containerd.json
-folder:
-  description: The folder of the state files.
-  returned: success
-  type: str
-  sample: C:\ProgramData\winkube\state
-folder_exists:
-  description: Whether that folder exists (win_copy does not create it).
-  returned: success
+changed:
+  description: Whether the state file was written (its text differed from the one on the node, or there was none).
+  returned: always
   type: bool
   sample: true
 facts:
@@ -94,4 +70,9 @@ facts:
   returned: success
   type: int
   sample: 17
+path:
+  description: The role's state file on the node.
+  returned: success
+  type: str
+  sample: C:\ProgramData\winkube\state\containerd.json
 """

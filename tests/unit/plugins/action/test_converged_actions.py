@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 from typing import Any, Dict, List
@@ -30,7 +31,6 @@ SERVICE = {
     "display_name": "Containerd",
     "dependencies": [],
 }
-FOLDER = {"kind": "directory", "path": converged.STATE_DIR, "exists": True}
 
 
 def run_converged(args: Dict[str, Any], role_name: str | None = "host_prep", task_vars: Any = None) -> Dict[str, Any]:
@@ -75,37 +75,91 @@ def test_converged_must_run_inside_the_role_it_speaks_for() -> None:
     assert "has no JSON form" in run_converged({"role": "host_prep", "inputs": {"x": object()}})["msg"]
 
 
-def run_node_state(args: Dict[str, Any], answer: Dict[str, Any]) -> tuple[Dict[str, Any], List[Dict[str, Any]]]:
-    action = make_action(node_state_action.ActionModule, "winkube.node.node_state", args)
+def run_node_state(
+    args: Dict[str, Any], *answers: Dict[str, Any], check_mode: bool = False
+) -> tuple[Dict[str, Any], List[Dict[str, Any]], MagicMock]:
+    """Run the action with recorded module results, one per module run, in order."""
+    action = make_action(node_state_action.ActionModule, "winkube.node.node_state", args, check_mode=check_mode)
     calls: List[Dict[str, Any]] = []
+    replies = list(answers)
 
     def execute_module(module_name=None, module_args=None, task_vars=None, **kwargs):
         calls.append({"module_name": module_name, "module_args": module_args})
-        return answer
+        return replies.pop(0)
 
     action._execute_module = execute_module
-    return action.run(task_vars={"inventory_hostname": "w1"}), calls
+    action._make_tmp_path = MagicMock(return_value="C:\\Users\\a\\AppData\\Local\\Temp\\ansible-tmp-1")
+    action._remove_tmp_path = MagicMock()
+    action._transfer_data = MagicMock()
+    action._connection._shell.join_path = lambda *parts: "\\".join(parts)
+    return action.run(task_vars={"inventory_hostname": "w1"}), calls, action
 
 
-def test_node_state_reads_the_facts_and_the_folder_in_one_round_trip() -> None:
+STATE_FILE = {"kind": "file", "path": "C:\\ProgramData\\winkube\\state\\containerd.json"}
+
+
+def test_node_state_reads_the_facts_and_the_old_record_in_one_round_trip_then_writes_it() -> None:
     args = {"role": "containerd", "inputs_sha256": "a" * 64, "facts": SPEC}
-    result, calls = run_node_state(args, {"output": [{"Facts": [SERVICE, FOLDER]}]})
-    assert len(calls) == 1 and calls[0]["module_name"] == "ansible.windows.win_powershell"
+    absent = {**STATE_FILE, "exists": False, "sha256": None}
+    result, calls, action = run_node_state(args, {"output": [{"Facts": [SERVICE, absent]}]}, {"changed": True})
+    assert [c["module_name"] for c in calls] == ["ansible.windows.win_powershell", "ansible.windows.win_copy"]
     assert calls[0]["module_args"]["script"] == probe_script("windows_facts")
     requested = json.loads(calls[0]["module_args"]["parameters"]["Facts"])
-    assert requested == [{"kind": "service", "name": "containerd"}, {"kind": "directory", "path": converged.STATE_DIR}]
+    assert requested == [{"kind": "service", "name": "containerd"}, STATE_FILE]
     assert "StateDir" not in calls[0]["module_args"]["parameters"]
-    assert result["path"] == "C:\\ProgramData\\winkube\\state\\containerd.json" and result["folder_exists"] is True
-    record = json.loads(result["content"])
+    # win_copy's one-file mode: a dest ending in a backslash makes the module create the state folder.
+    copy = calls[1]["module_args"]
+    assert copy == {
+        "src": "C:\\Users\\a\\AppData\\Local\\Temp\\ansible-tmp-1\\source",
+        "dest": converged.STATE_DIR + "\\",
+        "_original_basename": "containerd.json",
+        "_copy_mode": "single",
+        "force": True,
+    }
+    remote, text = action._transfer_data.call_args.args
+    assert remote == copy["src"]
+    record = json.loads(text)
     assert record["facts"][0]["observed"]["state"] == "Running" and record["inputs_sha256"] == "a" * 64
+    action._remove_tmp_path.assert_called_once_with("C:\\Users\\a\\AppData\\Local\\Temp\\ansible-tmp-1")
+    assert result["changed"] is True and result["facts"] == 1
+    assert result["path"] == "C:\\ProgramData\\winkube\\state\\containerd.json"
+
+
+def test_node_state_leaves_an_identical_record_alone_and_writes_a_different_one() -> None:
+    args = {"role": "containerd", "inputs_sha256": "a" * 64, "facts": SPEC}
+    text = converged.render_record(converged.build_record("containerd", "a" * 64, SPEC, [SERVICE]))
+    same = {**STATE_FILE, "exists": True, "sha256": hashlib.sha256(text.encode()).hexdigest()}
+    result, calls, action = run_node_state(args, {"output": [{"Facts": [SERVICE, same]}]})
+    assert result["changed"] is False and len(calls) == 1
+    action._transfer_data.assert_not_called()
+    other = {**same, "sha256": "0" * 64}
+    result, calls, _ = run_node_state(args, {"output": [{"Facts": [SERVICE, other]}]}, {"changed": True})
+    assert result["changed"] is True and [c["module_name"] for c in calls][-1] == "ansible.windows.win_copy"
+    # An unreadable old record is no proof that it is current.
+    unreadable = {**same, "error": "access denied"}
+    assert run_node_state(args, {"output": [{"Facts": [SERVICE, unreadable]}]}, {"changed": True})[0]["changed"]
+
+
+def test_node_state_in_a_check_run_writes_nothing_and_a_failed_write_fails() -> None:
+    args = {"role": "containerd", "inputs_sha256": "a" * 64, "facts": SPEC}
+    absent = {**STATE_FILE, "exists": False, "sha256": None}
+    result, calls, action = run_node_state(args, {"output": [{"Facts": [SERVICE, absent]}]}, check_mode=True)
+    assert result["changed"] is True and len(calls) == 1
+    action._transfer_data.assert_not_called()
+    failed, _, action = run_node_state(
+        args, {"output": [{"Facts": [SERVICE, absent]}]}, {"failed": True, "msg": "Access is denied"}
+    )
+    assert failed["failed"] is True and "writing C:\\ProgramData\\winkube\\state\\containerd.json" in failed["msg"]
+    assert "Access is denied" in failed["msg"]
+    action._remove_tmp_path.assert_called_once()
 
 
 def test_node_state_refuses_a_node_that_is_not_what_the_role_declares() -> None:
     args = {"role": "containerd", "inputs_sha256": "a" * 64, "facts": SPEC}
     stopped = dict(SERVICE, state="Stopped")
-    result = run_node_state(args, {"output": [{"Facts": [stopped, FOLDER]}]})[0]
+    result = run_node_state(args, {"output": [{"Facts": [stopped, STATE_FILE]}]})[0]
     assert result["failed"] is True and 'state is "Stopped", the role needs "Running"' in result["msg"]
     failed = run_node_state(args, {"failed": True, "msg": "access denied"})[0]
     assert failed["failed"] is True and "access denied" in failed["msg"]
-    bad, calls = run_node_state({**args, "facts": [{"kind": "socket"}]}, {})
+    bad, calls, _ = run_node_state({**args, "facts": [{"kind": "socket"}]}, {})
     assert bad["failed"] is True and "kind must be one of" in bad["msg"] and calls == []
