@@ -21,6 +21,7 @@ from ansible_collections.winkube.node.plugins.module_utils import pause as _paus
 from ansible_collections.winkube.node.plugins.module_utils import plan as _plan
 from ansible_collections.winkube.node.plugins.module_utils import windows as _windows
 from ansible_collections.winkube.node.plugins.module_utils.versions import parse_version
+from ansible_collections.winkube.node.plugins.plugin_utils import pause_config as _pause_config
 from ansible_collections.winkube.node.plugins.plugin_utils.filters import knowledge_filter
 
 
@@ -112,6 +113,18 @@ def service_environment(proxy: Any, service_cidr: Any = None, pod_cidr: Any = No
         raise ValueError("; ".join(f"[{v.rule}] {v.message}" for v in exc.violations)) from None
 
 
+def configured_pause_image(config_toml: Any = "", cri_dockerd_args: Any = "") -> Dict[str, Optional[str]]:
+    """The pause image the node's runtime is configured with: ``image`` (None: none configured) and
+    ``problem`` (why the configuration could not be read; the runtime role rewrites it anyway)."""
+    try:
+        image = _pause_config.containerd_sandbox_image(config_toml) or _pause_config.cri_dockerd_pause_image(
+            cri_dockerd_args
+        )
+    except ValueError as exc:
+        return {"image": None, "problem": str(exc)}
+    return {"image": image, "problem": None}
+
+
 class FilterModule:
     """winkube.node filters."""
 
@@ -125,4 +138,5 @@ class FilterModule:
             "kubeadm_join": kubeadm_join,
             "kube_binary_url": kube_binary_url,
             "service_environment": service_environment,
+            "configured_pause_image": configured_pause_image,
         }
