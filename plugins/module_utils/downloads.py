@@ -18,7 +18,8 @@ from ansible_collections.winkube.node.plugins.module_utils.versions import Versi
 
 DEFAULT_BASE_URL = "https://dl.k8s.io"
 STABLE_MARKER_URL = "https://dl.k8s.io/release/stable.txt"
-KUBE_COMPONENTS = ("kubelet", "kubeadm", "kube-proxy", "kubectl")
+# Every Windows binary of a Kubernetes release the collection downloads (kube-log-runner runs the kubelet service).
+KUBE_COMPONENTS = ("kubelet", "kubeadm", "kube-proxy", "kubectl", "kube-log-runner")
 # windows/amd64 is the only architecture the reference documents for these binaries.
 KUBE_ARCHITECTURES = ("amd64",)
 _SHA256_RE = re.compile(r"^[0-9a-fA-F]{64}$")

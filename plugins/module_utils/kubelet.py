@@ -67,31 +67,11 @@ def _planned_binary(binaries: Mapping[str, Any], component: str) -> Artifact:
     return Artifact(f"{component}.exe", str(entry["url"]), str(entry["checksum_url"]))
 
 
-def _base_url_of(kubelet_url: str, version: Version) -> str:
-    """The mirror base a plan URL was built from (``<base>/v<X.Y.Z>/bin/windows/amd64/kubelet.exe``)."""
-    suffix = f"/v{version}/bin/windows/amd64/kubelet.exe"
-    if not kubelet_url.endswith(suffix):
-        raise ValueError(f"the plan's kubelet URL {kubelet_url!r} does not end in {suffix!r} (the dl.k8s.io layout)")
-    return kubelet_url[: -len(suffix)]
-
-
 def node_artifacts(plan: Any, kube_proxy: bool = False, kubectl: bool = False) -> List[Artifact]:
     """The files for the plan's Kubernetes version, in install order."""
     binaries = _plan_mapping(plan, "kubernetes_binaries")
-    version = parse_version(plan.get("kubernetes_version"), "winkube_plan.kubernetes_version", require_patch=True)
-    kubelet = _planned_binary(binaries, "kubelet")
-    runner_url = kubelet.url.rsplit("/", 1)[0] + "/kube-log-runner.exe"
-    artifacts = [
-        kubelet,
-        _planned_binary(binaries, "kubeadm"),
-        Artifact("kube-log-runner.exe", runner_url, runner_url + ".sha256"),
-    ]
-    if kube_proxy:
-        artifacts.append(_planned_binary(binaries, "kube-proxy"))
-    if kubectl:
-        found = _downloads.kube_binary_url("kubectl", version, base_url=_base_url_of(kubelet.url, version))
-        artifacts.append(Artifact("kubectl.exe", found.url, found.checksum_url))
-    return artifacts
+    components = ["kubelet", "kubeadm", "kube-log-runner"] + ["kube-proxy"] * kube_proxy + ["kubectl"] * kubectl
+    return [_planned_binary(binaries, component) for component in components]
 
 
 def artifact_checksums(artifacts: Sequence[Mapping[str, Any]], files: Mapping[str, Any]) -> List[Dict[str, str]]:

@@ -838,7 +838,9 @@ def _kubernetes_binaries(c: _Checks, inputs: Mapping[str, Any], kubernetes: Opti
     if kubernetes is None or base_url is None:
         return {}
     binaries = {}
-    for component in PLANNED_COMPONENTS:
+    # Every file the kubernetes role may download, so the role never derives a URL of its own; the
+    # version rules (PLANNED_COMPONENTS) concern only the node components.
+    for component in _downloads.KUBE_COMPONENTS:
         binary = _downloads.kube_binary_url(component, kubernetes, base_url=base_url)
         binaries[component] = {"url": binary.url, "checksum_url": binary.checksum_url, "checksum_format": "sha256"}
     return binaries

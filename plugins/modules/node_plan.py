@@ -402,8 +402,9 @@ ansible_facts:
           returned: success
         kubernetes_binaries:
           description:
-            - C(kubelet), C(kubeadm) and C(kube-proxy), each with C(url), C(checksum_url) and C(checksum_format)
-              (C(sha256), a file holding only the hex digest).
+            - Every Windows binary of the release the roles may download - C(kubelet), C(kubeadm), C(kube-proxy),
+              C(kubectl) and C(kube-log-runner) - each with C(url), C(checksum_url) and C(checksum_format)
+              (C(sha256), a file holding only the hex digest). kubectl comes from the C(/release/) path.
           type: dict
           returned: success
           sample:

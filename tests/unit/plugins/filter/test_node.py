@@ -33,6 +33,7 @@ def test_filter_names() -> None:
         "kubeadm_join",
         "kube_binary_url",
         "service_environment",
+        "configured_pause_image",
     }
 
 

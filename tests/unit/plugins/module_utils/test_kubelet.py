@@ -18,7 +18,13 @@ PLAN = {
     "kubernetes_paths": dict(WINDOWS_NODE_PATHS),
     "kubernetes_binaries": {
         c: {"url": f"{BASE}/{c}.exe", "checksum_url": f"{BASE}/{c}.exe.sha256"}
-        for c in ("kubelet", "kubeadm", "kube-proxy")
+        for c in ("kubelet", "kubeadm", "kube-proxy", "kube-log-runner")
+    }
+    | {
+        "kubectl": {
+            "url": "https://dl.k8s.io/release/v1.34.1/bin/windows/amd64/kubectl.exe",
+            "checksum_url": "https://dl.k8s.io/release/v1.34.1/bin/windows/amd64/kubectl.exe.sha256",
+        }
     },
 }
 DIGEST = "ab" * 32
@@ -281,16 +287,25 @@ def test_node_artifacts() -> None:
     assert all(a.checksum_url == a.url + ".sha256" for a in k.node_artifacts(PLAN, True, True))
 
 
-def test_node_artifacts_from_a_mirror() -> None:
+def test_node_artifacts_are_the_plans_own_urls() -> None:
+    # The role downloads exactly what the plan lists: no URL is derived from another one.
     mirror = "http://127.0.0.1:4242/mirror/https/dl.k8s.io/v1.34.1/bin/windows/amd64"
     binaries = {
-        c: {"url": f"{mirror}/{c}.exe", "checksum_url": f"{mirror}/{c}.exe.sha256"} for c in ("kubelet", "kubeadm")
+        c: {"url": f"{mirror}/{c}.exe", "checksum_url": f"{mirror}/{c}.exe.sha256"}
+        for c in ("kubelet", "kubeadm", "kube-log-runner")
+    }
+    binaries["kubectl"] = {
+        "url": "https://elsewhere.example/kubectl.exe",
+        "checksum_url": "https://elsewhere.example/k",
     }
     artifacts = k.node_artifacts(plan_with(kubernetes_binaries=binaries), kubectl=True)
-    assert (
-        artifacts[-1].url
-        == "http://127.0.0.1:4242/mirror/https/dl.k8s.io/release/v1.34.1/bin/windows/amd64/kubectl.exe"
-    )
+    assert [a.url for a in artifacts] == [
+        f"{mirror}/kubelet.exe",
+        f"{mirror}/kubeadm.exe",
+        f"{mirror}/kube-log-runner.exe",
+        "https://elsewhere.example/kubectl.exe",
+    ]
+    assert artifacts[-1].name == "kubectl.exe" and artifacts[-1].checksum_url == "https://elsewhere.example/k"
 
 
 @pytest.mark.parametrize(
@@ -303,7 +318,11 @@ def test_node_artifacts_from_a_mirror() -> None:
             "kubeadm has no url",
         ),
         (plan_with(kubernetes_binaries={"kubelet": {"url": "x"}}), False, "kubelet has no url and checksum_url"),
-        (plan_with(kubernetes_version="1.36.4"), True, "does not end in '/v1.36.4/bin/windows/amd64/kubelet.exe'"),
+        (
+            plan_with(kubernetes_binaries={c: PLAN["kubernetes_binaries"][c] for c in ("kubelet", "kubeadm")}),
+            False,
+            "kube-log-runner has no url",
+        ),
     ],
 )
 def test_node_artifacts_refuses(plan: dict, kube_proxy: bool, fragment: str) -> None:

@@ -137,7 +137,11 @@ def test_containerd_1_x_writes_schema_2_and_the_base_url_is_configurable() -> No
 
 def test_kubernetes_binaries_and_paths() -> None:
     resolved = plan({"winkube_kubernetes_download_base_url": "https://k8s-mirror.example/dl"})
-    assert set(resolved["kubernetes_binaries"]) == {"kubelet", "kubeadm", "kube-proxy"}
+    assert set(resolved["kubernetes_binaries"]) == {"kubelet", "kubeadm", "kube-proxy", "kubectl", "kube-log-runner"}
+    runner = resolved["kubernetes_binaries"]["kube-log-runner"]
+    assert runner["url"] == "https://k8s-mirror.example/dl/v1.36.4/bin/windows/amd64/kube-log-runner.exe"
+    kubectl = resolved["kubernetes_binaries"]["kubectl"]
+    assert kubectl["url"] == "https://k8s-mirror.example/dl/release/v1.36.4/bin/windows/amd64/kubectl.exe"
     kube_proxy = resolved["kubernetes_binaries"]["kube-proxy"]
     assert kube_proxy["url"] == "https://k8s-mirror.example/dl/v1.36.4/bin/windows/amd64/kube-proxy.exe"
     assert kube_proxy["checksum_url"] == kube_proxy["url"] + ".sha256"
