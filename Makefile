@@ -67,8 +67,12 @@ test: setup cores  ## Set up if needed, then run everything CI checks
 	$(MAKE) --no-print-directory unit
 	$(MAKE) --no-print-directory molecule
 
-unit: setup  ## Run the pytest suites (unit, simulator, integration)
-	@set +e; $(BIN)/python -m pytest -q tests; rc=$$?; set -e; \
+# One pytest worker per core (pytest-xdist): the slow tests are real ansible-playbook runs, and each
+# test starts its own simulator on free ports. PYTEST_WORKERS=0 runs them in one process.
+PYTEST_WORKERS ?= auto
+
+unit: setup  ## Run the pytest suites (unit, simulator, integration), one worker per core
+	@set +e; $(BIN)/python -m pytest -q -n $(PYTEST_WORKERS) tests; rc=$$?; set -e; \
 	  if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing on purpose" >&2; exit 1; fi; \
 	  exit $$rc
 

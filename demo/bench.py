@@ -42,6 +42,10 @@ BUILDS = (
 
 
 CHECKSUM_SUFFIXES = (".sha256", ".sha256sum", ".sha512")
+# The containerd releases through the simulator's mirror (the cluster gives the inventory dl.k8s.io's):
+# with winkube_artifact_cache the controller downloads them, and it must reach only 127.0.0.1. Without the
+# cache the nodes fetch the same URLs, so both runs count them under the same upstream URL.
+CONTAINERD_MIRROR = "{{ sim_control_url }}/mirror/https/github.com/containerd/containerd/releases/download"
 
 
 def fleet(size: int, cache: Path | None) -> dict[str, Any]:
@@ -51,7 +55,7 @@ def fleet(size: int, cache: Path | None) -> dict[str, Any]:
         os_version, host_vars = BUILDS[i % len(BUILDS)]
         hosts.append({"name": f"node{i + 1:02d}", "os_version": os_version, "auth": "ntlm", "vars": dict(host_vars)})
     # The controller's own kubectl is not part of the simulated fleet (see demo/fleets).
-    top_vars: dict[str, Any] = {"winkube_verify_kubectl": False}
+    top_vars: dict[str, Any] = {"winkube_verify_kubectl": False, "containerd_download_base_url": CONTAINERD_MIRROR}
     if cache is not None:
         top_vars["winkube_artifact_cache"] = str(cache)
     return {"hosts": hosts, "cluster": {"version": "1.36.4"}, "vars": top_vars}
@@ -173,7 +177,8 @@ def main(argv: list[str] | None = None) -> int:
         first = r.get("first") or {}
         artifacts = {u: n for u, n in (first.get("downloads") or {}).items() if not u.endswith(CHECKSUM_SUFFIXES)}
         if artifacts:
-            print(f"\n{r['nodes']} nodes, first run, downloads per artifact:")
+            how = "winkube_artifact_cache: once per run" if r["artifact_cache"] else "no cache: once per node"
+            print(f"\n{r['nodes']} nodes, first run, downloads per artifact ({how}):")
             for url, count in sorted(artifacts.items()):
                 print(f"  {count:>3}  {url}")
     missed = [m for r in results for m in check(r, args.max_converged)]

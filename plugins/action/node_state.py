@@ -86,7 +86,7 @@ class ActionModule(ActionBase):
         try:
             source = self._connection._shell.join_path(tmp, "source")
             self._transfer_data(source, content)
-            folder, _, name = path.rpartition("\\")
+            folder, name = path.rsplit("\\", 1)
             return self._execute_module(
                 module_name=COPY_MODULE,
                 module_args={

@@ -130,20 +130,20 @@ def assert_converged(run: Run, when: str) -> None:
     assert not run.ran("host_prep") and not run.ran("containerd"), f"{when}: a role ran: {run.by_module}"
 
 
-@pytest.mark.slow
-def test_converged_reruns_skip_the_roles_and_drift_reruns_only_its_role(windows_sim: Any) -> None:
-    # One simulated node for every step: a first provision is the slow part.
+def provisioned(windows_sim: Any) -> tuple[SimHandle, WindowsHost]:
+    """A simulated node after a first provision and a converged second run (each test gets its own, so
+    the tests can run in parallel: a first provision is the slow part)."""
     sim = windows_sim(HOSTS)
     host = sim.host(NODE)
     first = provision(sim)
     assert first.changed > 0 and first.ran("host_prep") and first.ran("containerd")
     assert {"containerd", "host_prep"} <= {e.path.rsplit("\\", 1)[-1][:-5] for e in host.listdir(STATE_DIR)}
-
     assert_converged(provision(sim), "the second run")
-    # A check run on a converged node: as cheap, and it reports nothing to change.
-    assert_converged(provision(sim, "--check"), "a check run")
+    return sim, host
 
-    for drift in DRIFTS:
+
+def repair_drifts(sim: SimHandle, host: WindowsHost, drifts: list[Drift]) -> None:
+    for drift in drifts:
         with host.lock:
             made = drift.make(host)
         state_before = state_file(host, drift.role)
@@ -157,6 +157,24 @@ def test_converged_reruns_skip_the_roles_and_drift_reruns_only_its_role(windows_
         assert state_file(host, drift.role) == state_before, drift.name
         assert_converged(provision(sim), f"the run after {drift.name}")
 
+
+@pytest.mark.slow
+def test_converged_reruns_skip_the_roles_and_drift_reruns_only_its_role(windows_sim: Any) -> None:
+    sim, host = provisioned(windows_sim)
+    # A check run on a converged node: as cheap, and it reports nothing to change.
+    assert_converged(provision(sim, "--check"), "a check run")
+    repair_drifts(sim, host, DRIFTS[:2])
+
+
+@pytest.mark.slow
+def test_a_stopped_runtime_and_a_removed_exclusion_rerun_only_their_role(windows_sim: Any) -> None:
+    sim, host = provisioned(windows_sim)
+    repair_drifts(sim, host, DRIFTS[2:])
+
+
+@pytest.mark.slow
+def test_check_runs_record_nothing_and_bad_state_files_are_not_trusted(windows_sim: Any) -> None:
+    sim, host = provisioned(windows_sim)
     good = host.read_file(f"{STATE_DIR}\\host_prep.json")
     # A check run after drift says what it would change, and records nothing.
     with host.lock:

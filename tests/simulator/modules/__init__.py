@@ -26,6 +26,7 @@ from . import (  # noqa: F401
     win_environment,
     win_feature,
     win_file,
+    win_find,
     win_firewall_rule,
     win_get_url,
     win_nssm,

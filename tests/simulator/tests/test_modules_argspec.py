@@ -27,7 +27,7 @@ def host() -> WindowsHost:
 def test_every_emulated_module_has_a_spec_from_its_installed_docs() -> None:
     names = emulated_modules()
     assert "community.windows.win_firewall_rule" in names
-    assert len(names) == 21
+    assert len(names) == 22
     for name in names:
         spec = spec_of(name)
         doc, ps1 = module_files(name)

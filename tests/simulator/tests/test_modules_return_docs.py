@@ -142,6 +142,8 @@ SCENARIOS = [
     Scenario("file", "ansible.windows.win_file", {"path": r"C:\k", "state": "directory"}),
     Scenario("stat", "ansible.windows.win_stat", {"path": r"C:\Windows"}),
     Scenario("stat-missing", "ansible.windows.win_stat", {"path": r"C:\nope"}),
+    Scenario("find", "ansible.windows.win_find", {"paths": [r"C:\src"], "patterns": ["*.txt"]}, _file),
+    Scenario("find-missing", "ansible.windows.win_find", {"paths": [r"C:\nope"]}),
     Scenario(
         "slurp",
         "ansible.windows.slurp",

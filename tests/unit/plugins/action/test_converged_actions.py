@@ -133,7 +133,7 @@ def test_node_state_leaves_an_identical_record_alone_and_writes_a_different_one(
     assert result["changed"] is False and len(calls) == 1
     action._transfer_data.assert_not_called()
     other = {**same, "sha256": "0" * 64}
-    result, calls, _ = run_node_state(args, {"output": [{"Facts": [SERVICE, other]}]}, {"changed": True})
+    result, calls = run_node_state(args, {"output": [{"Facts": [SERVICE, other]}]}, {"changed": True})[:2]
     assert result["changed"] is True and [c["module_name"] for c in calls][-1] == "ansible.windows.win_copy"
     # An unreadable old record is no proof that it is current.
     unreadable = {**same, "error": "access denied"}
@@ -146,11 +146,11 @@ def test_node_state_in_a_check_run_writes_nothing_and_a_failed_write_fails() -> 
     result, calls, action = run_node_state(args, {"output": [{"Facts": [SERVICE, absent]}]}, check_mode=True)
     assert result["changed"] is True and len(calls) == 1
     action._transfer_data.assert_not_called()
-    failed, _, action = run_node_state(
+    failed, calls, action = run_node_state(
         args, {"output": [{"Facts": [SERVICE, absent]}]}, {"failed": True, "msg": "Access is denied"}
     )
     assert failed["failed"] is True and "writing C:\\ProgramData\\winkube\\state\\containerd.json" in failed["msg"]
-    assert "Access is denied" in failed["msg"]
+    assert "Access is denied" in failed["msg"] and len(calls) == 2
     action._remove_tmp_path.assert_called_once()
 
 
@@ -161,5 +161,5 @@ def test_node_state_refuses_a_node_that_is_not_what_the_role_declares() -> None:
     assert result["failed"] is True and 'state is "Stopped", the role needs "Running"' in result["msg"]
     failed = run_node_state(args, {"failed": True, "msg": "access denied"})[0]
     assert failed["failed"] is True and "access denied" in failed["msg"]
-    bad, calls, _ = run_node_state({**args, "facts": [{"kind": "socket"}]}, {})
+    bad, calls = run_node_state({**args, "facts": [{"kind": "socket"}]}, {})[:2]
     assert bad["failed"] is True and "kind must be one of" in bad["msg"] and calls == []
