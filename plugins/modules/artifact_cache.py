@@ -12,11 +12,13 @@ description:
   - Makes sure every file of O(files) is in the controller folder O(cache) as C(<cache>/<sha256>/<name>), complete
     and with its SHA-256, so the nodes can receive it with M(ansible.windows.win_copy) instead of each downloading it.
     This is what C(winkube_artifact_cache) does in the winkube.node.containerd and winkube.node.kubernetes roles.
-  - A file already there with its digest is reused (its content is hashed again every time, so a damaged file is
-    never passed on; it is removed and downloaded again). Otherwise it is downloaded into a temporary file in the
-    same folder, verified, and only then renamed into place; a digest mismatch or a failed download leaves nothing of
-    the download behind (the digest folder keeps only its lock file) and fails with the file, its URL, the expected
-    digest and what was received.
+  - A file already there with its digest is reused. It is hashed again unless it is unchanged since it was last
+    hashed (a C(.<name>.verified) stamp beside it records the digest with the file's device, inode, size,
+    modification and status-change times; every node's task asks for the same files, so they are hashed once per
+    change, not once per node). A damaged file is never passed on; it is removed and downloaded again.
+  - Otherwise it is downloaded into a temporary file in the same folder, verified, and only then renamed into place;
+    a digest mismatch or a failed download leaves nothing of the download behind (the digest folder keeps only its
+    lock file) and fails with the file, its URL, the expected digest and what was received.
   - Every host of a play may run the task at the same time (one fork each). The download runs under an exclusive
     lock on C(<cache>/<sha256>/.lock), so each file is downloaded once per cache, and the other forks find it
     verified when they get the lock.

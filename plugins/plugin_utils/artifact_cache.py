@@ -41,6 +41,8 @@ CHUNK = 1024 * 1024
 CHECKSUM_FILE_LIMIT = 64 * 1024
 LOCK_NAME = ".lock"
 _PART_SUFFIX = ".part"
+# Beside each cached file: the digest it had and the file identity it was hashed at (see _verified).
+_STAMP_SUFFIX = ".verified"
 _SHA256_RE = re.compile(r"^[0-9a-fA-F]{64}$")
 # A plain file name: no folder part, and no leading dot (the lock and temporary files start with one).
 _NAME_RE = re.compile(r"^[A-Za-z0-9_+-][A-Za-z0-9._+-]*$")
@@ -167,12 +169,49 @@ def file_sha256(path: str) -> str:
     return digest.hexdigest()
 
 
+def _identity(path: str) -> str:
+    """What changes whenever the file's content may have: device, inode, size, and the modification and
+    status-change times (ctime cannot be set back by a user, unlike mtime)."""
+    st = os.stat(path)
+    return f"{st.st_dev}:{st.st_ino}:{st.st_size}:{st.st_mtime_ns}:{st.st_ctime_ns}"
+
+
+def _stamp_path(path: str) -> str:
+    folder, name = os.path.split(path)
+    return os.path.join(folder, f".{name}{_STAMP_SUFFIX}")
+
+
+def _write_stamp(path: str, sha256: str) -> None:
+    """Remember that ``path`` as it is now has ``sha256``, so the next host of the run (every node's task
+    asks for the same files) need not hash a few hundred megabytes again. Best effort: without a stamp
+    the file is only hashed again."""
+    with contextlib.suppress(OSError):
+        fd, part = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".stamp.", suffix=_PART_SUFFIX)
+        try:
+            with os.fdopen(fd, "w", encoding="ascii") as handle:
+                handle.write(f"{sha256} {_identity(path)}\n")
+            os.replace(part, _stamp_path(path))
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(part)
+            raise
+
+
 def _verified(path: str, sha256: str) -> bool:
-    """Whether ``path`` is a regular file with this digest now (missing or unreadable: no)."""
+    """Whether ``path`` is a regular file with this digest now (missing or unreadable: no). A stamp
+    written when the file was last hashed stands for the hash while the file is unchanged since."""
     try:
-        return os.path.isfile(path) and file_sha256(path) == sha256
+        if not os.path.isfile(path):
+            return False
+        with contextlib.suppress(OSError), open(_stamp_path(path), encoding="ascii") as handle:
+            if handle.read().split() == [sha256, _identity(path)]:
+                return True
+        if file_sha256(path) != sha256:
+            return False
     except OSError:
         return False
+    _write_stamp(path, sha256)
+    return True
 
 
 @contextlib.contextmanager
@@ -264,6 +303,7 @@ def _download_once(artifact: Artifact, sha256: str, final: str, open_url: Opener
         raise
     with contextlib.suppress(OSError):  # the file is in place and verified; durability is best effort
         _fsync_dir(folder)
+    _write_stamp(final, sha256)
 
 
 def _attempts(policy: Policy, sleep: Callable[[float], None]) -> Iterator[int]:

@@ -43,7 +43,7 @@ def test_downloads_once_then_reuses(web: LocalWeb, tmp_path: Path) -> None:
     ]
     assert path.read_bytes() == BODY
     assert stat.S_IMODE(path.stat().st_mode) == 0o644
-    assert cache_files(tmp_path) == [f"{SHA}/.lock", f"{SHA}/kubelet.exe"]
+    assert cache_files(tmp_path) == [f"{SHA}/.kubelet.exe.verified", f"{SHA}/.lock", f"{SHA}/kubelet.exe"]
 
     again, errors = ac.ensure_all(str(tmp_path), [entry(url)], _open, NO_WAIT)
     assert errors == [] and again[0].downloaded is False and again[0].path == str(path)
@@ -180,7 +180,35 @@ def test_a_damaged_cached_file_is_replaced_and_stale_temporary_files_are_removed
     done, errors = ac.ensure_all(str(tmp_path), [entry(url)], _open, NO_WAIT)
     assert errors == [] and done[0].downloaded
     assert (folder / "kubelet.exe").read_bytes() == BODY
-    assert cache_files(tmp_path) == [f"{SHA}/.lock", f"{SHA}/kubelet.exe"]
+    assert cache_files(tmp_path) == [f"{SHA}/.kubelet.exe.verified", f"{SHA}/.lock", f"{SHA}/kubelet.exe"]
+
+
+def test_a_file_hashed_once_is_not_hashed_again_until_it_changes(
+    web: LocalWeb, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Every node's task asks for the same files: the stamp spares the controller hashing them per node.
+    url = web.serve("/kubelet.exe", BODY)
+    assert ac.ensure_all(str(tmp_path), [entry(url)], _open, NO_WAIT)[1] == []
+    hashed: list[str] = []
+    real = ac.file_sha256
+    monkeypatch.setattr(ac, "file_sha256", lambda path: hashed.append(path) or real(path))
+    for _node in range(3):
+        assert ac.ensure_all(str(tmp_path), [entry(url)], _open, NO_WAIT)[0][0].downloaded is False
+    assert hashed == []
+    # Changed behind the cache's back, even to the same size with the old modification time: the status
+    # change time differs, so the file is hashed, found wrong and downloaded again.
+    path = tmp_path / SHA / "kubelet.exe"
+    before = path.stat()
+    path.write_bytes(b"X" * len(BODY))
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    done, errors = ac.ensure_all(str(tmp_path), [entry(url)], _open, NO_WAIT)
+    assert errors == [] and done[0].downloaded is True and path.read_bytes() == BODY
+    # Hashed before taking the lock and again under it (another fork may have replaced it meanwhile).
+    assert hashed == [str(path)] * 2 and web.count("/kubelet.exe") == 2
+    # A stamp for other content is no proof either.
+    (tmp_path / SHA / ".kubelet.exe.verified").write_text("0" * 64 + " 1:2:3:4:5\n")
+    assert ac.ensure_all(str(tmp_path), [entry(url)], _open, NO_WAIT)[0][0].downloaded is False
+    assert len(hashed) == 3
 
 
 def test_a_damaged_cached_file_is_removed_even_when_the_download_fails(web: LocalWeb, tmp_path: Path) -> None:
