@@ -2,8 +2,8 @@
 """Filters for a node's life after provisioning: what a reset removes, what an upgrade changes.
 
 Thin wrappers over ``plugins/module_utils/lifecycle.py``; every ValueError becomes an
-AnsibleFilterError naming the filter. Documentation: ``reset_targets.yml`` and
-``upgrade_actions.yml`` beside this file.
+AnsibleFilterError naming the filter. Documentation: ``reset_targets.yml``,
+``reset_hns.yml`` and ``upgrade_actions.yml`` beside this file.
 """
 
 from __future__ import annotations
@@ -34,6 +34,12 @@ def reset_targets(
     )
 
 
+@knowledge_filter("reset_hns")
+def reset_hns(probe: Any, networks: Any) -> Dict[str, Any]:
+    """The HNS endpoints and networks a reset deletes (endpoints first), from the HNS probe's result."""
+    return _lifecycle.reset_hns(probe, networks)
+
+
 @knowledge_filter("upgrade_actions")
 def upgrade_actions(node: Any, plan: Any) -> Dict[str, Any]:
     """What upgrading the joined node to its plan changes (Kubernetes binaries, runtime)."""
@@ -44,4 +50,4 @@ class FilterModule:
     """winkube.node filters for upgrades and resets."""
 
     def filters(self) -> Dict[str, Callable[..., Any]]:
-        return {"reset_targets": reset_targets, "upgrade_actions": upgrade_actions}
+        return {"reset_targets": reset_targets, "reset_hns": reset_hns, "upgrade_actions": upgrade_actions}

@@ -1,16 +1,21 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Node lifecycle decisions after provisioning: what a reset removes and what an upgrade changes.
+"""Node lifecycle decisions after provisioning: what a reset removes (files, services, HNS networks)
+and what an upgrade changes.
 
 Both read the node's plan (``winkube_plan``, resolved by preflight) and, for an upgrade, the Node
-object the API server holds; nothing here re-derives what preflight decided. Pure functions; every
-bad input raises ValueError with what was wrong and what would work.
+object the API server holds; nothing here re-derives what preflight decided. The HNS part of a
+reset reads what the reset role's read-only probe (roles/reset/files/hns_state.ps1) found on the
+node. Pure functions; every bad input raises ValueError with what was wrong and what would work.
 
 Sources: kubeadm reset (windows ground truth section 5.6: it empties the manifests, kubelet and pki
 directories and deletes the kubeconfig files, and says it does not clean up CNI configuration);
 the Windows node upgrade procedure (kubernetes/website
 content/en/docs/tasks/administer-cluster/kubeadm/upgrading-windows-nodes.md: upgrade kubeadm, drain,
 ``kubeadm upgrade node``, replace kubelet, uncordon); kubeadm's upgrade rule "Skipping MINOR versions
-when upgrading is unsupported" (content/en/docs/tasks/administer-cluster/kubeadm/kubeadm-upgrade.md).
+when upgrading is unsupported" (content/en/docs/tasks/administer-cluster/kubeadm/kubeadm-upgrade.md);
+for HNS, RKE2's rke2-uninstall.ps1 (Reset-HNS: the CNI networks, their endpoints, deleted with
+``hnsdiag delete``) and the Windows containers troubleshooting guide (``hnsdiag delete endpoints <id>``,
+``hnsdiag delete networks <id>``).
 """
 
 from __future__ import annotations
@@ -243,4 +248,158 @@ def upgrade_actions(node: Any, plan: Any) -> Dict[str, Any]:
         },
         "minor_upgrade": (kubelet_planned.major, kubelet_planned.minor) != (kubelet_now.major, kubelet_now.minor),
         "any": kubernetes_upgrade or runtime_upgrade,
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# HNS state a reset removes
+
+# HNS ids are GUIDs; Get-HnsNetwork/Get-HnsEndpoint print them without braces (windows ground
+# truth section 10.2: `ID : 28893E01-AC8D-4BE6-85D4-7CD3A78611C1`).
+_HNS_ID = re.compile(r"^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$")
+# What roles/reset/files/hns_state.ps1 prints: one object with these properties.
+_HNS_PROBE_KEYS = ("Networks", "Endpoints", "Unavailable")
+
+
+def _hns_probe(result: Any) -> Mapping[str, Any]:
+    if not isinstance(result, Mapping):
+        raise ValueError(f"expected the win_powershell result of hns_state.ps1, got {type(result).__name__}")
+    output = result.get("output")
+    if not isinstance(output, list) or len(output) != 1 or not isinstance(output[0], Mapping):
+        count = len(output) if isinstance(output, list) else "no"
+        raise ValueError(f"the HNS probe printed {count} objects, expected the one object of hns_state.ps1")
+    found = output[0]
+    missing = [key for key in _HNS_PROBE_KEYS if key not in found]
+    if missing:
+        raise ValueError(f"the HNS probe's object has no {', '.join(missing)}: it is not hns_state.ps1's")
+    return found
+
+
+def _hns_objects(value: Any, what: str) -> List[Mapping[str, Any]]:
+    if not isinstance(value, list) or not all(isinstance(v, Mapping) for v in value):
+        raise ValueError(f"the HNS probe's {what} must be a list of objects, got {type(value).__name__}")
+    return value
+
+
+def _hns_id(obj: Mapping[str, Any], key: str, what: str) -> str:
+    value = obj.get(key)
+    if not isinstance(value, str) or not _HNS_ID.match(value):
+        raise ValueError(
+            f"{what} has {key} {value!r}, not an HNS id (a GUID such as 28893E01-AC8D-4BE6-85D4-7CD3A78611C1)"
+        )
+    return value
+
+
+def _hns_text(obj: Mapping[str, Any], key: str, what: str) -> str:
+    # A property HNS leaves out of an object comes back as null; only a non-string is bad input.
+    value = obj.get(key)
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise ValueError(f"{what} has {key} {value!r}, not a string")
+    return value
+
+
+def _network_names(names: Any) -> Set[str]:
+    if isinstance(names, (str, bytes)) or not isinstance(names, (list, tuple)):
+        raise ValueError(f"reset_hns_networks must be a list of HNS network names, got {names!r}")
+    for name in names:
+        if not isinstance(name, str) or not name.strip():
+            raise ValueError(f"reset_hns_networks holds {name!r}; every entry must be a network name such as Calico")
+    # HNS compares network names without case (Get-HnsNetwork | ? Name -eq 'calico' finds Calico).
+    return {name.strip().lower() for name in names}
+
+
+def _parse_networks(raw: List[Mapping[str, Any]], seen: Set[str]) -> List[Dict[str, str]]:
+    out = []
+    for n in raw:
+        nid = _unique_id(_hns_id(n, "ID", "an HNS network"), seen)
+        what = f"HNS network {nid}"
+        out.append({"id": nid, "name": _hns_text(n, "Name", what), "type": _hns_text(n, "Type", what)})
+    return out
+
+
+def _parse_endpoints(raw: List[Mapping[str, Any]], seen: Set[str]) -> List[Dict[str, str]]:
+    out = []
+    for e in raw:
+        eid = _unique_id(_hns_id(e, "ID", "an HNS endpoint"), seen)
+        what = f"HNS endpoint {eid}"
+        network = "" if e.get("VirtualNetwork") in (None, "") else _hns_id(e, "VirtualNetwork", what)
+        out.append(
+            {
+                "id": eid,
+                "name": _hns_text(e, "Name", what),
+                "network_id": network,
+                "network_name": _hns_text(e, "VirtualNetworkName", what),
+            }
+        )
+    return out
+
+
+def _unique_id(obj_id: str, seen: Set[str]) -> str:
+    # HNS never lists an object twice; a probe that does is not one to delete from.
+    if obj_id.lower() in seen:
+        raise ValueError(f"the HNS probe lists the id {obj_id} twice")
+    seen.add(obj_id.lower())
+    return obj_id
+
+
+def reset_hns(probe: Any, networks: Any) -> Dict[str, Any]:
+    """The HNS endpoints and networks a reset deletes, in the order to delete them.
+
+    ``probe`` is what hns_state.ps1 printed through win_powershell (the HNS networks with ID, Name,
+    Type and the endpoints with ID, Name, VirtualNetwork, VirtualNetworkName), ``networks`` the
+    names of the networks to delete (``reset_hns_networks``). A network goes when its name is listed
+    (without case, as HNS compares names); an endpoint goes when the network it is attached to goes,
+    or, when that network no longer exists, when the name it records (VirtualNetworkName) is listed:
+    such an endpoint is a leftover of a CNI network removed before it. Endpoints come first: each
+    holds a port on its network's switch. Every other network and endpoint stays (``nat``,
+    ``External``, a Hyper-V switch's). Without the HNS cmdlets (no Containers feature) there is no
+    HNS state and nothing to delete; ``available`` is false and ``reason`` says why.
+    """
+    listed = _network_names(networks)
+    found = _hns_probe(probe)
+    raw_networks = _hns_objects(found["Networks"], "Networks")
+    raw_endpoints = _hns_objects(found["Endpoints"], "Endpoints")
+    unavailable = found["Unavailable"]
+    if unavailable is not None:
+        if not isinstance(unavailable, str) or not unavailable or raw_networks or raw_endpoints:
+            raise ValueError(
+                f"the HNS probe says the HNS cmdlets are unavailable ({unavailable!r}) and lists HNS objects"
+            )
+        return _hns_result(False, unavailable, [], [], [])
+    seen: Set[str] = set()
+    all_networks = _parse_networks(raw_networks, seen)
+    by_id = {n["id"].lower(): n for n in all_networks}
+    doomed = [n for n in all_networks if n["name"].lower() in listed]
+    doomed_ids = {n["id"].lower() for n in doomed}
+    endpoints = []
+    for e in _parse_endpoints(raw_endpoints, seen):
+        attached = by_id.get(e["network_id"].lower())
+        goes = attached["id"].lower() in doomed_ids if attached else e["network_name"].lower() in listed
+        if goes:
+            network = attached["name"] if attached else e["network_name"]
+            endpoints.append({"id": e["id"], "name": e["name"], "network": network})
+    kept = [n["name"] for n in all_networks if n["id"].lower() not in doomed_ids]
+    return _hns_result(True, None, endpoints, doomed, kept)
+
+
+def _hns_result(
+    available: bool,
+    reason: Optional[str],
+    endpoints: List[Dict[str, str]],
+    networks: List[Dict[str, str]],
+    kept: List[str],
+) -> Dict[str, Any]:
+    endpoint_ids = [e["id"] for e in endpoints]
+    network_ids = [n["id"] for n in networks]
+    return {
+        "available": available,
+        "reason": reason,
+        "endpoints": endpoints,
+        "networks": networks,
+        "endpoint_ids": endpoint_ids,
+        "network_ids": network_ids,
+        "ids": endpoint_ids + network_ids,
+        "kept_networks": kept,
     }

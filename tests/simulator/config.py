@@ -80,7 +80,11 @@ _CONNECTION_VARS = {
     "ansible_password",
     "ansible_winrm_server_cert_validation",
 }
-_SEED_KEYS = {"features", "services", "files", "registry", "environment", "updates"}
+_SEED_KEYS = {"features", "services", "files", "registry", "environment", "updates", "hns"}
+# `seed.hns`: the HNS objects a runtime or CNI created, keyed as Get-HnsNetwork/Get-HnsEndpoint name
+# their properties (windows ground truth section 10.2); the probes and hnsdiag.exe read and change them.
+_HNS_NETWORK_KEYS = {"ID", "Name", "Type", "State", "ManagementIP", "Subnets"}
+_HNS_ENDPOINT_KEYS = {"ID", "Name", "VirtualNetwork", "VirtualNetworkName", "IPAddress", "MacAddress", "State"}
 # A `seed.updates` entry: one update the host's Windows Update catalog offers (modules/win_updates.py).
 _UPDATE_KEYS = {
     "id",
@@ -269,6 +273,47 @@ def validate_updates(raw: Any, where: str, host_revision: int) -> list[dict[str,
     return out
 
 
+def validate_hns(raw: Any, where: str) -> dict[str, list[dict[str, Any]]]:
+    """``seed.hns``: ``networks`` (``ID``, ``Name``, ``Type``, ...) and ``endpoints`` (``ID``, ``VirtualNetwork``:
+    a seeded network's ID, ``Name``, ...), normalised: each endpoint gets its network's ``VirtualNetworkName``
+    (HNS records it with the endpoint). Ids are GUIDs, unique across both lists."""
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{where}: must be a mapping with networks and endpoints")
+    _unknown(raw, {"networks", "endpoints"}, where)
+    seen: set[str] = set()
+
+    def object_id(obj: dict[str, Any], w: str) -> str:
+        oid = _string(obj.get("ID"), f"{w}.ID", _GUID, "must be an HNS id (a GUID, 8-4-4-4-12 hex digits)")
+        if oid.lower() in seen:
+            raise ConfigError(f"{w}.ID: {oid} is seeded twice")
+        seen.add(oid.lower())
+        return oid
+
+    networks: list[dict[str, Any]] = []
+    for i, n in enumerate(_list_of_dicts(raw.get("networks") or [], f"{where}.networks")):
+        w = f"{where}.networks[{i}]"
+        _unknown(n, _HNS_NETWORK_KEYS, w)
+        object_id(n, w)
+        _string(n.get("Name"), f"{w}.Name")
+        _string(n.get("Type"), f"{w}.Type")
+        networks.append(dict(n))
+    by_id = {n["ID"].lower(): n for n in networks}
+    endpoints: list[dict[str, Any]] = []
+    for i, e in enumerate(_list_of_dicts(raw.get("endpoints") or [], f"{where}.endpoints")):
+        w = f"{where}.endpoints[{i}]"
+        _unknown(e, _HNS_ENDPOINT_KEYS, w)
+        object_id(e, w)
+        network = by_id.get(str(e.get("VirtualNetwork", "")).lower())
+        if network is None:
+            raise ConfigError(
+                f"{w}.VirtualNetwork: must be the ID of a seeded network, got {e.get('VirtualNetwork')!r}"
+            )
+        if "VirtualNetworkName" in e and e["VirtualNetworkName"] != network["Name"]:
+            raise ConfigError(f"{w}.VirtualNetworkName: network {network['ID']} is {network['Name']!r}")
+        endpoints.append({**e, "VirtualNetwork": network["ID"], "VirtualNetworkName": network["Name"]})
+    return {"networks": networks, "endpoints": endpoints}
+
+
 def _validate_seed(seed: Any, where: str, host_revision: int = 0) -> dict[str, Any]:
     if seed is None:
         return {}
@@ -309,6 +354,9 @@ def _validate_seed(seed: Any, where: str, host_revision: int = 0) -> dict[str, A
         raise ConfigError(f"{where}.environment: must map variable names to strings")
     if "updates" in seed:
         seed = {**seed, "updates": validate_updates(seed["updates"] or [], f"{where}.updates", host_revision)}
+    if "hns" in seed:
+        hns = {} if seed["hns"] is None else seed["hns"]
+        seed = {**seed, "hns": validate_hns(hns, f"{where}.hns")}
     return seed
 
 

@@ -397,7 +397,7 @@ class WindowsHost:
             r"C:\Users\Public",
         ):
             self.mkdir(d)
-        for exe in ("cmd.exe", "tar.exe", "sc.exe", "shutdown.exe", "wevtutil.exe", "netsh.exe"):
+        for exe in ("cmd.exe", "tar.exe", "sc.exe", "shutdown.exe", "wevtutil.exe", "netsh.exe", "hnsdiag.exe"):
             self.write_file(rf"C:\Windows\System32\{exe}", b"MZ simulated " + exe.encode())
         for name, display, restart in DEFAULT_FEATURES:
             installed = name in ("Windows-Defender", "PowerShellRoot", "WoW64-Support", "NET-Framework-45-Core")
@@ -432,7 +432,7 @@ class WindowsHost:
 
     def apply_seed(self, seed: dict[str, Any]) -> None:
         """Seed state from a HOSTS.yml ``seed:`` mapping: features, services, files, registry, environment,
-        updates."""
+        updates, HNS networks and endpoints."""
         for name in seed.get("features", []) or []:
             feat = self.features.setdefault(name.lower(), Feature(name, name))
             feat.installed = True
@@ -449,6 +449,9 @@ class WindowsHost:
         for k, v in (seed.get("environment", {}) or {}).items():
             self.env_machine[k] = v
         self.updates.extend(copy.deepcopy(u) for u in seed.get("updates", []) or [])
+        if seed.get("hns"):
+            # The HNS objects a runtime or CNI made (config.validate_hns): what the HNS probes list.
+            self.extra["hns"] = copy.deepcopy(seed["hns"])
 
     # ---------------------------------------------------------------- environment
 

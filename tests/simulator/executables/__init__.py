@@ -5,7 +5,8 @@ r"""The Windows executables ``win_command`` runs, emulated over a simulated host
 file that is not there with the real Win32 error, then decide *from the file itself* what runs:
 
 * built-in System32 tools (``tar.exe``, ``sc.exe``, ``cmd.exe``, ``wevtutil.exe`` (``epl``),
-  ``shutdown.exe``, ``netsh.exe``, and ``powershell.exe`` in ``WindowsPowerShell\v1.0``) by their path;
+  ``hnsdiag.exe`` (``delete endpoints|networks``), ``shutdown.exe``, ``netsh.exe``, and
+  ``powershell.exe`` in ``WindowsPowerShell\v1.0``) by their path;
 * fake binaries by the stamp line they carry (``stamp.py``; ``downloads.py`` builds them):
   containerd, ctr, crictl, kubelet, kubeadm, kube-proxy, kubectl, cri-dockerd, docker, dockerd,
   nssm.
@@ -29,6 +30,7 @@ from tests.simulator.executables import (
     crictl,
     ctr,
     docker,
+    hnsdiag,
     kube,
     kubeadm,
     nssm,
@@ -60,6 +62,7 @@ SYSTEM_TOOLS: dict[str, Handler] = {
     r"c:\windows\system32\cmd.exe": system.run_cmd,
     r"c:\windows\system32\shutdown.exe": system.run_unemulated,
     r"c:\windows\system32\wevtutil.exe": wevtutil.run,
+    r"c:\windows\system32\hnsdiag.exe": hnsdiag.run,
     r"c:\windows\system32\netsh.exe": system.run_unemulated,
     POWERSHELL_PATH.lower(): docker.run_powershell,
 }

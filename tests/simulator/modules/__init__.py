@@ -18,6 +18,7 @@ from tests.simulator.host import WindowsHost
 from . import (  # noqa: F401
     async_status,
     collection_probes,
+    hns_state,
     node_diagnostics,
     setup,
     slurp,

@@ -54,13 +54,13 @@ def _service(host: WindowsHost, name: str) -> dict[str, Any]:
     return {"Name": name, "Exists": True, "Status": _STATUS[svc.state], "StartType": _START_TYPE[svc.start_mode]}
 
 
-def _containers_ready(host: WindowsHost) -> bool:
+def containers_ready(host: WindowsHost) -> bool:
     feature = host.features.get("containers")
     return feature is not None and feature.installed and not feature.install_pending
 
 
 def _hns(host: WindowsHost) -> dict[str, Any]:
-    if not _containers_ready(host):
+    if not containers_ready(host):
         return {"Networks": [], "Endpoints": [], "Error": NOT_RECOGNIZED.format(name="Get-HnsNetwork")}
     state = host.extra.get("hns") or {}
     networks = [{k: n.get(k) for k in _NETWORK_KEYS} for n in state.get("networks", [])]
