@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict, Type
+from typing import Any, Dict, Tuple, Type
 from unittest.mock import MagicMock
 
 from ansible.playbook.task import Task
@@ -26,3 +26,23 @@ def make_action(plugin: Type[ActionBase], name: str, args: Dict[str, Any], check
     connection._shell.tmpdir = None
     loader = MagicMock()
     return plugin(task, connection, play_context, loader, Templar(loader=loader), None)
+
+
+def run_controller_action(
+    plugin: Type[ActionBase], name: str, args: Dict[str, Any], check_mode: bool = False
+) -> Tuple[Dict[str, Any], MagicMock]:
+    """Run a controller-only action; return its result and a mock whose children record any attempt
+    to reach the host (see assert_no_remote_call)."""
+    action = make_action(plugin, name, args, check_mode)
+    remote = MagicMock()
+    action._execute_module = remote.execute_module
+    action._low_level_execute_command = remote.low_level_execute_command
+    remote.connection = action._connection
+    return action.run(task_vars={"inventory_hostname": "win-node-1"}), remote
+
+
+def assert_no_remote_call(remote: MagicMock) -> None:
+    remote.execute_module.assert_not_called()
+    remote.low_level_execute_command.assert_not_called()
+    for method in ("exec_command", "put_file", "fetch_file", "_connect"):
+        getattr(remote.connection, method).assert_not_called()

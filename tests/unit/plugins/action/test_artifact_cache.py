@@ -16,26 +16,14 @@ from ansible_collections.winkube.node.plugins.action import artifact_cache
 from ansible_collections.winkube.node.plugins.modules import artifact_cache as artifact_cache_docs
 
 from ..plugin_utils.local_http import LocalWeb
-from .action_harness import make_action
+from .action_harness import assert_no_remote_call, run_controller_action
 
 BODY = b"containerd release archive"
 SHA = hashlib.sha256(BODY).hexdigest()
 
 
 def run_action(args: Dict[str, Any], check_mode: bool = False) -> Tuple[Dict[str, Any], MagicMock]:
-    action = make_action(artifact_cache.ActionModule, "winkube.node.artifact_cache", args, check_mode)
-    remote = MagicMock()
-    action._execute_module = remote.execute_module
-    action._low_level_execute_command = remote.low_level_execute_command
-    remote.connection = action._connection
-    return action.run(task_vars={"inventory_hostname": "win-node-1"}), remote
-
-
-def assert_no_remote_call(remote: MagicMock) -> None:
-    remote.execute_module.assert_not_called()
-    remote.low_level_execute_command.assert_not_called()
-    for method in ("exec_command", "put_file", "fetch_file", "_connect"):
-        getattr(remote.connection, method).assert_not_called()
+    return run_controller_action(artifact_cache.ActionModule, "winkube.node.artifact_cache", args, check_mode)
 
 
 def test_docs_match_the_argument_spec() -> None:

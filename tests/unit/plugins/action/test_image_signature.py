@@ -14,23 +14,11 @@ from ansible.errors import AnsibleActionFail
 from ansible_collections.winkube.node.plugins.action import image_signature
 from ansible_collections.winkube.node.plugins.modules import image_signature as image_signature_docs
 
-from .action_harness import make_action
+from .action_harness import assert_no_remote_call, run_controller_action
 
 
 def run_action(args: Dict[str, Any]) -> Tuple[Dict[str, Any], MagicMock]:
-    action = make_action(image_signature.ActionModule, "winkube.node.image_signature", args, False)
-    remote = MagicMock()
-    action._execute_module = remote.execute_module
-    action._low_level_execute_command = remote.low_level_execute_command
-    remote.connection = action._connection
-    return action.run(task_vars={"inventory_hostname": "win-node-1"}), remote
-
-
-def assert_no_remote_call(remote: MagicMock) -> None:
-    remote.execute_module.assert_not_called()
-    remote.low_level_execute_command.assert_not_called()
-    for method in ("exec_command", "put_file", "fetch_file", "_connect"):
-        getattr(remote.connection, method).assert_not_called()
+    return run_controller_action(image_signature.ActionModule, "winkube.node.image_signature", args)
 
 
 def test_the_action_is_controller_only_and_check_mode_safe() -> None:

@@ -13,7 +13,7 @@ from ansible_collections.winkube.node.plugins.action import node_plan
 from ansible_collections.winkube.node.plugins.module_utils.node_facts import windows_node_facts
 from ansible_collections.winkube.node.plugins.modules import node_plan as node_plan_docs
 
-from .action_harness import make_action
+from .action_harness import assert_no_remote_call, run_controller_action
 
 
 def windows_node(build: int, ubr: int = 2113) -> Dict[str, Any]:
@@ -21,23 +21,7 @@ def windows_node(build: int, ubr: int = 2113) -> Dict[str, Any]:
 
 
 def run_action(args: Dict[str, Any], check_mode: bool = False) -> Tuple[Dict[str, Any], MagicMock]:
-    """Run the action; return its result and a mock whose children record any attempt to reach the host."""
-    action = make_action(node_plan.ActionModule, "winkube.node.node_plan", args, check_mode)
-    connection = action._connection
-    remote = MagicMock()
-    action._execute_module = remote.execute_module
-    action._low_level_execute_command = remote.low_level_execute_command
-    action._connection = connection
-    remote.connection = connection
-    result = action.run(task_vars={"inventory_hostname": "win-node-1"})
-    return result, remote
-
-
-def assert_no_remote_call(remote: MagicMock) -> None:
-    remote.execute_module.assert_not_called()
-    remote.low_level_execute_command.assert_not_called()
-    for method in ("exec_command", "put_file", "fetch_file", "_connect"):
-        getattr(remote.connection, method).assert_not_called()
+    return run_controller_action(node_plan.ActionModule, "winkube.node.node_plan", args, check_mode)
 
 
 def test_success_sets_the_plan_fact_without_touching_the_host() -> None:
